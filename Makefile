@@ -1,0 +1,40 @@
+# Thin wrapper over meson/ninja: the whole loop is `make demo`, `make test`, `make bench`.
+# Every target installs missing Debian packages first, builds into build/ and prepares hugepages.
+BUILD ?= build
+SHELL := /bin/bash
+
+.PHONY: all deps build hugepages test unit-test integration-test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+# flock: several shells (people, tests, benches) may ask for a build at once.
+build: deps $(BUILD)/build.ninja
+	@flock $(BUILD)/.build.lock ninja -C $(BUILD)
+
+hugepages:
+	@bash scripts/hugepages.sh 512
+
+# Every suite; meson prints one line per test and the Ok/Fail totals at the end.
+test: build hugepages
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+
+unit-test: build
+	meson test -C $(BUILD) --print-errorlogs --suite unit
+
+integration-test: build hugepages
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --suite integration
+
+demo: build hugepages
+	@bash scripts/demo.sh
+
+bench: build hugepages
+	@bash tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

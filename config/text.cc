@@ -1,0 +1,93 @@
+// Text forms of IPv4 addresses, prefixes and MACs, shared by the loader, the CLI and the tests.
+// Parsing is strict (no spaces, no leading zeros) so that a typo fails instead of meaning another.
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "config/config.h"
+
+namespace vr::config {
+namespace {
+
+// Decimal without sign or leading zero: inet_aton would read "010" as octal 8, so it is refused.
+bool ParseDecimal(std::string_view s, size_t max_digits, uint32_t max, uint32_t* out) {
+  if (s.empty() || s.size() > max_digits || (s.size() > 1 && s[0] == '0')) return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size() && *out <= max;
+}
+
+bool Ip4(std::string_view s, uint32_t* out) {
+  *out = 0;
+  for (int i = 0; i < 4; ++i) {
+    size_t dot = i < 3 ? s.find('.') : s.size();
+    uint32_t octet;
+    if (dot == std::string_view::npos || !ParseDecimal(s.substr(0, dot), 3, 255, &octet)) {
+      return false;
+    }
+    *out = *out << 8 | octet;
+    s.remove_prefix(std::min(dot + 1, s.size()));
+  }
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<uint32_t> ParseIp4(std::string_view s) {
+  uint32_t addr;
+  if (!Ip4(s, &addr)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected an IPv4 address like 198.18.1.1, got '%s'", s));
+  }
+  return addr;
+}
+
+absl::StatusOr<Ip4Prefix> ParseIp4Prefix(std::string_view s) {
+  size_t slash = s.find('/');
+  uint32_t addr, len;
+  if (slash == std::string_view::npos || !Ip4(s.substr(0, slash), &addr)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected an IPv4 prefix like 198.18.1.1/24, got '%s'", s));
+  }
+  if (!ParseDecimal(s.substr(slash + 1), 2, 32, &len)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected a prefix length between 0 and 32 after '/', got '%s'", s));
+  }
+  return Ip4Prefix{addr, static_cast<uint8_t>(len)};
+}
+
+absl::StatusOr<Mac> ParseMac(std::string_view s) {
+  Mac mac;
+  bool ok = s.size() == 17;
+  for (size_t i = 0; ok && i < mac.size(); ++i) {
+    int hi = HexDigit(s[3 * i]), lo = HexDigit(s[3 * i + 1]);
+    ok = hi >= 0 && lo >= 0 && (i == 5 || s[3 * i + 2] == ':');
+    if (ok) mac[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected a MAC address like 02:00:00:00:00:01, got '%s'", s));
+  }
+  return mac;
+}
+
+std::string FormatIp4(uint32_t addr) {
+  return absl::StrFormat("%u.%u.%u.%u", addr >> 24, addr >> 16 & 0xff, addr >> 8 & 0xff,
+                         addr & 0xff);
+}
+
+std::string FormatMac(const Mac& mac) {
+  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+                         mac[5]);
+}
+
+}  // namespace vr::config

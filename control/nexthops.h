@@ -1,0 +1,29 @@
+// Allocation of next-hop slots in the FIB's next-hop table, on the control lcore. A freed slot
+// is reused only after an RCU grace period, so no worker can read it under its new meaning.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dataplane/fib.h"
+
+namespace vr::control {
+
+class NexthopTable {
+ public:
+  explicit NexthopTable(dataplane::Fib* fib);
+
+  // Fills the slot before returning its index, so publishing the index publishes a whole entry.
+  absl::StatusOr<uint32_t> Alloc(dataplane::NhKind kind, uint32_t ip_be, uint16_t port);
+  // The caller has removed every FIB entry pointing at `index` and waited for a grace period.
+  void Free(uint32_t index);
+  uint32_t in_use() const { return in_use_; }
+
+ private:
+  dataplane::Fib* fib_;
+  std::vector<uint32_t> free_;
+  uint32_t in_use_ = 0;
+};
+
+}  // namespace vr::control

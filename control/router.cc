@@ -1,0 +1,338 @@
+// Bring-up in dependency order (EAL, pool, RCU, FIB, ports, routes, rings, workers) and the
+// control loop. Teardown runs in reverse, so no port, nbuf or hugepage outlives the process.
+#include "control/router.h"
+
+#include <poll.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include <bit>
+
+#include "absl/strings/str_format.h"
+#include "control/control_socket.h"
+#include "drivers/log.h"
+
+namespace vr::control {
+
+using dataplane::NhKind;
+using dataplane::XqAction;
+
+namespace {
+
+constexpr uint32_t kMaxRoutes = 1u << 20;
+constexpr uint32_t kMaxNexthops = 1u << 16;
+
+config::Ip4Prefix Network(const config::Ip4Prefix& p) {
+  uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
+  return {p.addr & mask, p.len};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Router>> Router::Create(const config::Config& cfg,
+                                                       const RouterOptions& opts) {
+  auto r = std::unique_ptr<Router>(new Router());
+  if (absl::Status s = r->Build(cfg, opts); !s.ok()) return s;
+  return r;
+}
+
+absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts) {
+  config_ = cfg;
+  if (!opts.control_socket.empty()) config_.control.socket = opts.control_socket;
+
+  drivers::EalOptions eo;
+  eo.workers = cfg.dataplane.workers;
+  for (const auto& p : cfg.ports) eo.devices.push_back(p.device);
+  eo.extra_args = opts.eal_args;
+  eo.force_no_huge = opts.no_huge;
+  auto eal = drivers::Eal::Init(eo);
+  if (!eal.ok()) return eal.status();
+  eal_ = std::move(*eal);
+  if (rte_lcore_count() != cfg.dataplane.workers + 1) {
+    return absl::FailedPreconditionError("EAL did not give one lcore per worker plus control");
+  }
+
+  auto pool = dataplane::NbufPool::Create(cfg.dataplane.nbufs, rte_socket_id());
+  if (!pool.ok()) return pool.status();
+  pool_ = std::move(*pool);
+
+  size_t rcu_size = rte_rcu_qsbr_get_memsize(cfg.dataplane.workers);
+  rcu_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("vr_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
+  if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, cfg.dataplane.workers) != 0) {
+    return absl::ResourceExhaustedError("cannot set up RCU");
+  }
+  auto fib = dataplane::Fib::Create(kMaxRoutes, kMaxNexthops, rcu_, rte_socket_id());
+  if (!fib.ok()) return fib.status();
+  fib_ = std::move(*fib);
+  nexthops_ = std::make_unique<NexthopTable>(fib_.get());
+  for (auto [kind, slot] : {std::pair{NhKind::kLocal, &nh_local_},
+                            {NhKind::kBroadcast, &nh_broadcast_},
+                            {NhKind::kBlackhole, &nh_blackhole_},
+                            {NhKind::kUnreachable, &nh_unreachable_}}) {
+    auto nh = nexthops_->Alloc(kind, 0, 0);
+    if (!nh.ok()) return nh.status();
+    *slot = *nh;
+  }
+
+  ports_.resize(RTE_MAX_ETHPORTS);
+  for (const auto& pc : cfg.ports) {
+    drivers::PortOptions po;
+    po.name = pc.name;
+    po.devargs = pc.device;
+    po.queues = cfg.dataplane.workers;
+    po.mtu = pc.mtu;
+    po.pool = pool_->mempool();
+    rte_ether_addr mac;
+    if (pc.mac) {
+      memcpy(mac.addr_bytes, pc.mac->data(), 6);
+      po.mac = &mac;
+    }
+    auto port = drivers::Port::Open(po);
+    if (!port.ok()) return port.status();
+    uint16_t id = (*port)->id();
+    dataplane::PortView& view = fib_->port(id);
+    view.mac = (*port)->mac();
+    view.mtu = pc.mtu;
+    view.addr = pc.addresses.empty() ? 0 : rte_cpu_to_be_32(pc.addresses[0].addr);
+    view.enabled = true;
+    ports_[id].port = std::move(*port);
+    ports_[id].addresses = pc.addresses;
+    ports_[id].mtu = pc.mtu;
+    port_ids_.push_back(id);
+  }
+
+  NeighbourEnv env;
+  env.fib = fib_.get();
+  env.pool = pool_.get();
+  env.nexthops = nexthops_.get();
+  env.counters = &control_counters_;
+  env.port_addresses = [this](uint16_t p) -> const std::vector<config::Ip4Prefix>& {
+    return ports_[p].addresses;
+  };
+  env.port_name = [this](uint16_t p) { return ports_[p].port ? ports_[p].port->name() : "?"; };
+  env.transmit = [this](rte_mbuf* m) { ToWorker(XqAction::kTransmit, m); };
+  env.output = [this](rte_mbuf* m) { ToWorker(XqAction::kOutput, m); };
+  env.take_used = [this](uint32_t nh) {
+    bool used = false;
+    for (auto& w : workers_) {
+      uint8_t* flags = w->used_flags();
+      if (__atomic_load_n(&flags[nh], __ATOMIC_RELAXED)) {
+        used = true;
+        __atomic_store_n(&flags[nh], 0, __ATOMIC_RELAXED);
+      }
+    }
+    return used;
+  };
+  env.synchronize = [this] { Synchronize(); };
+  env.arp = cfg.arp;
+  neighbours_ = std::make_unique<NeighbourTable>(std::move(env));
+
+  for (uint16_t id : port_ids_) {
+    for (const auto& a : ports_[id].addresses) {
+      if (absl::Status s = AddConnected(id, a); !s.ok()) return s;
+    }
+  }
+  auto port_of = [this](const std::string& name) -> int {
+    for (uint16_t id : port_ids_) {
+      if (ports_[id].port->name() == name) return id;
+    }
+    return -1;
+  };
+  for (const auto& nc : cfg.neighbours) {
+    rte_ether_addr mac;
+    memcpy(mac.addr_bytes, nc.mac.data(), 6);
+    int port = port_of(nc.port);
+    if (port < 0) return absl::InvalidArgumentError("neighbour on unknown port " + nc.port);
+    if (absl::Status s = neighbours_->AddStatic(nc.ip, port, mac); !s.ok()) return s;
+  }
+  for (const auto& rc : cfg.routes) {
+    if (absl::Status s = AddRoute(rc); !s.ok()) return s;
+  }
+
+  // Each ring holds as many entries as there are nbufs, so it can never overflow.
+  uint32_t ring_size = std::bit_ceil(cfg.dataplane.nbufs);
+  for (uint32_t w = 0; w < cfg.dataplane.workers; ++w) {
+    outqs_.push_back(std::make_unique<dataplane::XqRing>(ring_size));
+    inqs_.push_back(std::make_unique<dataplane::XqRing>(ring_size));
+    dataplane::WorkerSetup ws;
+    ws.index = w;
+    ws.ports = port_ids_;
+    ws.fib = fib_.get();
+    ws.pool = pool_.get();
+    ws.outq = outqs_.back().get();
+    ws.inq = inqs_.back().get();
+    ws.rcu = rcu_;
+    ws.icmp_rate = cfg.icmp.rate_per_second;
+    ws.icmp_burst = cfg.icmp.burst;
+    ws.stop = &workers_stop_;
+    workers_.push_back(std::make_unique<dataplane::Worker>(ws));
+  }
+  socket_ = std::make_unique<ControlSocket>();
+  return socket_->Listen(config_.control.socket);
+}
+
+absl::Status Router::AddConnected(uint16_t port, const config::Ip4Prefix& addr) {
+  config::Ip4Prefix net = Network(addr);
+  auto nh = nexthops_->Alloc(NhKind::kConnected, 0, port);
+  if (!nh.ok()) return nh.status();
+  if (absl::Status s = fib_->Add(net.addr, net.len, *nh); !s.ok()) return s;
+  routes_.push_back({net, "connected", 0, port, *nh});
+  if (absl::Status s = fib_->Add(addr.addr, 32, nh_local_); !s.ok()) return s;
+  routes_.push_back({{addr.addr, 32}, "local", 0, port, nh_local_});
+  if (addr.len < 31) {
+    uint32_t bcast = net.addr | ~(~uint32_t{0} << (32 - addr.len));
+    if (absl::Status s = fib_->Add(bcast, 32, nh_broadcast_); !s.ok()) return s;
+    routes_.push_back({{bcast, 32}, "broadcast", 0, port, nh_broadcast_});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::AddRoute(const config::RouteConfig& r) {
+  RouteEntry e{r.prefix, "forward", r.via, -1, 0};
+  switch (r.type) {
+    case config::RouteType::kBlackhole:
+      e.type = "blackhole";
+      e.nh = nh_blackhole_;
+      break;
+    case config::RouteType::kUnreachable:
+      e.type = "unreachable";
+      e.nh = nh_unreachable_;
+      break;
+    case config::RouteType::kForward: {
+      for (uint16_t id : port_ids_) {
+        for (const auto& a : ports_[id].addresses) {
+          if (Network({r.via, a.len}) == Network(a)) e.port = id;
+        }
+      }
+      if (e.port < 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s:%d:%d: route via %s is not inside any port's subnet", r.loc.file, r.loc.line,
+            r.loc.column, config::FormatIp4(r.via)));
+      }
+      auto nh = neighbours_->GatewayNexthop(r.via, e.port);
+      if (!nh.ok()) return nh.status();
+      e.nh = *nh;
+      break;
+    }
+  }
+  if (absl::Status s = fib_->Add(r.prefix.addr, r.prefix.len, e.nh); !s.ok()) return s;
+  routes_.push_back(e);
+  return absl::OkStatus();
+}
+
+void Router::ToWorker(XqAction action, rte_mbuf* m) {
+  // Control's own frames go to worker 0; every worker has a TX queue on every port.
+  if (!inqs_[0]->Push(action, dataplane::Meta(m)->index)) {
+    control_counters_.Drop(dataplane::DropReason::kInqFull);
+    rte_pktmbuf_free(m);
+  }
+}
+
+void Router::Synchronize() {
+  if (workers_running_) rte_rcu_qsbr_synchronize(rcu_, RTE_QSBR_THRID_INVALID);
+}
+
+uint32_t Router::DrainOutq(dataplane::XqRing& q) {
+  uint32_t n = 0;
+  XqAction action;
+  uint32_t param;
+  while (n < 256 && q.Pop(&action, &param)) {
+    ++n;
+    rte_mbuf* m = pool_->FromIndex(param);
+    switch (action) {
+      case XqAction::kArpFrame:
+        neighbours_->OnArpFrame(m);
+        break;
+      case XqAction::kResolve:
+        neighbours_->OnResolve(m);
+        break;
+      default:
+        rte_pktmbuf_free(m);
+    }
+  }
+  if (n != 0) q.Flush();
+  return n;
+}
+
+void Router::PollLinks() {
+  for (uint16_t id : port_ids_) {
+    PortState& ps = ports_[id];
+    bool up = ps.port->LinkUp();
+    if (up != ps.link_up) {
+      VR_LOG_NOTICE("port %s (%s): link %s", ps.port->name(), ps.port->devargs(),
+                    ps.port->LinkDescription());
+      ps.link_up = up;
+    }
+  }
+}
+
+absl::Status Router::Run(const std::atomic<bool>& stop) {
+  for (uint16_t id : port_ids_) {
+    if (absl::Status s = ports_[id].port->Start(); !s.ok()) return s;
+  }
+  unsigned lcore = 0;
+  size_t w = 0;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    if (w >= workers_.size()) break;
+    rte_eal_remote_launch(
+        [](void* arg) { return static_cast<dataplane::Worker*>(arg)->Run(); },
+        workers_[w].get(), lcore);
+    ++w;
+  }
+  workers_running_ = true;
+  VR_LOG_NOTICE("forwarding: %zu ports, %zu workers, %u nbufs (%s), control socket %s",
+                port_ids_.size(), workers_.size(), pool_->size(),
+                eal_->hugepages() ? "hugepages" : "no hugepages", config_.control.socket);
+  PollLinks();
+
+  uint64_t next_timer = NowMs(), next_link = NowMs() + 1000;
+  while (!stop.load(std::memory_order_relaxed)) {
+    uint32_t work = 0;
+    for (auto& q : outqs_) work += DrainOutq(*q);
+    uint64_t now = NowMs();
+    if (now >= next_timer) {
+      neighbours_->OnTimer(now);
+      next_timer = now + 100;
+    }
+    if (now >= next_link) {
+      PollLinks();
+      next_link = now + 1000;
+    }
+    // Waiting on the socket is the control lcore's idle: short, so OutQ stays drained.
+    socket_->Poll(work != 0 ? 0 : 1,
+                  [this](const std::vector<std::string>& args) { return Execute(args); });
+  }
+
+  workers_stop_.store(true);
+  rte_eal_mp_wait_lcore();
+  workers_running_ = false;
+  for (auto& q : outqs_) {
+    XqAction a;
+    uint32_t p;
+    while (q->Pop(&a, &p)) rte_pktmbuf_free(pool_->FromIndex(p));
+  }
+  for (auto& q : inqs_) {
+    XqAction a;
+    uint32_t p;
+    while (q->Pop(&a, &p)) rte_pktmbuf_free(pool_->FromIndex(p));
+  }
+  VR_LOG_NOTICE("stopped");
+  return absl::OkStatus();
+}
+
+Router::~Router() {
+  // Reverse order of Build: nothing may hold an nbuf when the pool goes, nor a port when EAL does.
+  socket_.reset();
+  neighbours_.reset();
+  workers_.clear();
+  for (auto& ps : ports_) ps.port.reset();
+  nexthops_.reset();
+  fib_.reset();
+  rte_free(rcu_);
+  pool_.reset();
+  eal_.reset();
+}
+
+}  // namespace vr::control

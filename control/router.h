@@ -1,0 +1,95 @@
+// The router as the control lcore sees it: brings up EAL, pool, FIB, ports and workers from the
+// config, then runs the control loop (OutQ, ARP timers, link state, control socket) until stopped.
+#pragma once
+
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/config.h"
+#include "control/neighbours.h"
+#include "control/nexthops.h"
+#include "dataplane/fib.h"
+#include "dataplane/nbuf_pool.h"
+#include "dataplane/worker.h"
+#include "dataplane/xq_ring.h"
+#include "drivers/eal.h"
+#include "drivers/port.h"
+
+namespace vr::control {
+
+class ControlSocket;
+
+struct RouterOptions {
+  std::string control_socket;  // overrides the config when set
+  std::string eal_args;
+  bool no_huge = false;
+};
+
+// A route as control knows it (the FIB holds only prefixes and next-hop indexes).
+struct RouteEntry {
+  config::Ip4Prefix prefix;
+  std::string type;  // connected, local, broadcast, forward, blackhole, unreachable
+  uint32_t via = 0;  // host order; forward only
+  int port = -1;     // egress port id, or -1
+  uint32_t nh = 0;
+};
+
+class Router {
+ public:
+  static absl::StatusOr<std::unique_ptr<Router>> Create(const config::Config& cfg,
+                                                        const RouterOptions& opts);
+  ~Router();
+
+  // Starts ports and workers, then serves until `stop` is set. Returns when all have stopped.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  // Control-socket commands. `args` are the words after the program name; JSON when `json`.
+  // Returns the text to print, or an error with the message for the user.
+  absl::StatusOr<std::string> Execute(const std::vector<std::string>& args);
+
+ private:
+  Router() = default;
+  absl::Status Build(const config::Config& cfg, const RouterOptions& opts);
+  absl::Status AddConnected(uint16_t port, const config::Ip4Prefix& addr);
+  absl::Status AddRoute(const config::RouteConfig& r);
+  uint32_t DrainOutq(dataplane::XqRing& q);
+  void PollLinks();
+  void Synchronize();
+  void ToWorker(dataplane::XqAction action, rte_mbuf* m);
+
+  std::string ShowStats(bool json) const;
+  std::string ShowRoutes(bool json) const;
+  std::string ShowNeighbours(bool json) const;
+
+  struct PortState {
+    std::unique_ptr<drivers::Port> port;
+    std::vector<config::Ip4Prefix> addresses;
+    bool link_up = false;
+    uint32_t mtu = 1500;
+  };
+
+  config::Config config_;
+  std::unique_ptr<drivers::Eal> eal_;
+  std::unique_ptr<dataplane::NbufPool> pool_;
+  rte_rcu_qsbr* rcu_ = nullptr;
+  std::unique_ptr<dataplane::Fib> fib_;
+  std::unique_ptr<NexthopTable> nexthops_;
+  std::vector<PortState> ports_;  // by DPDK port id
+  std::vector<uint16_t> port_ids_;
+  std::vector<RouteEntry> routes_;
+  std::unique_ptr<NeighbourTable> neighbours_;
+  std::vector<std::unique_ptr<dataplane::XqRing>> outqs_, inqs_;
+  std::vector<std::unique_ptr<dataplane::Worker>> workers_;
+  std::atomic<bool> workers_stop_{false};
+  bool workers_running_ = false;
+  dataplane::CoreCounters control_counters_;
+  std::unique_ptr<ControlSocket> socket_;
+  uint32_t nh_local_ = 0, nh_broadcast_ = 0, nh_blackhole_ = 0, nh_unreachable_ = 0;
+};
+
+}  // namespace vr::control

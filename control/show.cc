@@ -1,0 +1,182 @@
+// The read-only commands of the control socket (stats, route show, neigh show, ping), each as
+// text for people and JSON (-j) for scripts. Counters are summed across cores here, at read time.
+#include <rte_ethdev.h>
+
+#include <array>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "control/json.h"
+#include "control/router.h"
+
+namespace vr::control {
+
+using dataplane::kDropReasonCount;
+using dataplane::kEventCount;
+using dataplane::ReadCounter;
+
+absl::StatusOr<std::string> Router::Execute(const std::vector<std::string>& argv) {
+  std::vector<std::string> args = argv;
+  bool json = false;
+  if (!args.empty() && args[0] == "-j") {
+    json = true;
+    args.erase(args.begin());
+  }
+  std::string cmd = absl::StrJoin(args, " ");
+  if (cmd == "ping") return std::string("pong\n");
+  if (cmd == "stats" || cmd == "stats -s") return ShowStats(json);
+  if (cmd == "route" || cmd == "route show") return ShowRoutes(json);
+  if (cmd == "neigh" || cmd == "neigh show") return ShowNeighbours(json);
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "unknown command \"%s\"; try: stats, route show, neigh show", cmd));
+}
+
+std::string Router::ShowStats(bool json) const {
+  std::array<uint64_t, kEventCount> events{};
+  std::array<uint64_t, kDropReasonCount> drops{};
+  auto add = [&](const dataplane::CoreCounters& c) {
+    for (size_t i = 0; i < kEventCount; ++i) events[i] += ReadCounter(c.events[i]);
+    for (size_t i = 0; i < kDropReasonCount; ++i) drops[i] += ReadCounter(c.drops[i]);
+  };
+  add(control_counters_);
+  for (const auto& w : workers_) add(w->counters());
+  uint64_t overflows = 0;
+  for (const auto& q : outqs_) overflows += q->overflows();
+  for (const auto& q : inqs_) overflows += q->overflows();
+
+  JsonWriter j;
+  std::string text;
+  j.BeginObject().Key("ports").BeginArray();
+  for (uint16_t id : port_ids_) {
+    const auto& ps = ports_[id];
+    drivers::PortStats s = ps.port->Stats();
+    char mac[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(mac, sizeof(mac), &ps.port->mac());
+    j.BeginObject()
+        .Field("name", ps.port->name())
+        .Field("device", ps.port->devargs())
+        .Field("link_up", ps.link_up)
+        .Field("mtu", ps.mtu)
+        .Field("mac", mac)
+        .Field("rx_packets", s.rx_packets)
+        .Field("rx_bytes", s.rx_bytes)
+        .Field("tx_packets", s.tx_packets)
+        .Field("tx_bytes", s.tx_bytes)
+        .Field("rx_errors", s.rx_errors)
+        .Field("tx_errors", s.tx_errors)
+        .Field("rx_missed", s.rx_missed)
+        .Field("rx_nombuf", s.rx_nombuf)
+        .EndObject();
+    absl::StrAppendFormat(&text,
+                          "port %s (%s) link %s mtu %u mac %s\n"
+                          "    RX: %u packets %u bytes %u errors %u missed %u nombuf\n"
+                          "    TX: %u packets %u bytes %u errors\n",
+                          ps.port->name(), ps.port->devargs(), ps.link_up ? "up" : "down",
+                          ps.mtu, mac, s.rx_packets, s.rx_bytes, s.rx_errors, s.rx_missed,
+                          s.rx_nombuf, s.tx_packets, s.tx_bytes, s.tx_errors);
+  }
+  j.EndArray().Key("workers").BeginArray();
+  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+  for (const auto& w : workers_) {
+    const auto& c = w->counters();
+    j.BeginObject()
+        .Field("lcore", lcore)
+        .Field("rx_packets", ReadCounter(c.rx_packets))
+        .Field("tx_packets", ReadCounter(c.tx_packets))
+        .Field("busy_polls", ReadCounter(c.busy_polls))
+        .Field("idle_polls", ReadCounter(c.idle_polls))
+        .Field("busy_cycles", ReadCounter(c.busy_cycles))
+        .EndObject();
+    absl::StrAppendFormat(&text, "worker %u (lcore %u): rx %u tx %u busy polls %u idle polls %u\n",
+                          w->index(), lcore, ReadCounter(c.rx_packets), ReadCounter(c.tx_packets),
+                          ReadCounter(c.busy_polls), ReadCounter(c.idle_polls));
+    lcore = rte_get_next_lcore(lcore, 1, 0);
+  }
+  j.EndArray().Key("counters").BeginObject();
+  text += "counters:\n";
+  for (size_t i = 0; i < kEventCount; ++i) {
+    j.Field(dataplane::kEventNames[i], events[i]);
+    if (events[i]) absl::StrAppendFormat(&text, "    %-28s %u\n", dataplane::kEventNames[i], events[i]);
+  }
+  j.EndObject().Key("drops").BeginObject();
+  text += "drops:\n";
+  for (size_t i = 0; i < kDropReasonCount; ++i) {
+    j.Field(dataplane::kDropReasonNames[i], drops[i]);
+    if (drops[i]) absl::StrAppendFormat(&text, "    %-28s %u\n", dataplane::kDropReasonNames[i], drops[i]);
+  }
+  j.EndObject()
+      .Key("pool").BeginObject()
+      .Field("size", pool_->size())
+      .Field("in_use", pool_->InUse())
+      .EndObject()
+      .Key("rings").BeginObject()
+      .Field("overflows", overflows)
+      .EndObject()
+      .Field("neighbours", uint64_t(neighbours_->size()))
+      .Field("routes", uint64_t(routes_.size()))
+      .EndObject();
+  absl::StrAppendFormat(&text, "nbufs: %u in use of %u; ring overflows %u\n", pool_->InUse(),
+                        pool_->size(), overflows);
+  return json ? j.Take() + "\n" : text;
+}
+
+std::string Router::ShowRoutes(bool json) const {
+  JsonWriter j;
+  std::string text;
+  j.BeginArray();
+  for (const auto& r : routes_) {
+    std::string prefix = absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
+    std::string port = r.port >= 0 ? ports_[r.port].port->name() : "";
+    j.BeginObject().Field("prefix", prefix).Field("type", r.type).Key("via");
+    if (r.type == "forward") {
+      j.Value(config::FormatIp4(r.via));
+    } else {
+      j.Null();
+    }
+    j.Key("port");
+    if (r.port >= 0) {
+      j.Value(port);
+    } else {
+      j.Null();
+    }
+    j.EndObject();
+    if (r.type == "forward") {
+      absl::StrAppendFormat(&text, "%s via %s dev %s\n", prefix, config::FormatIp4(r.via), port);
+    } else if (r.type == "connected") {
+      absl::StrAppendFormat(&text, "%s dev %s proto kernel scope link\n", prefix, port);
+    } else if (r.type == "local" || r.type == "broadcast") {
+      absl::StrAppendFormat(&text, "%s %s dev %s\n", r.type, prefix, port);
+    } else {
+      absl::StrAppendFormat(&text, "%s %s\n", r.type, prefix);
+    }
+  }
+  j.EndArray();
+  return json ? j.Take() + "\n" : text;
+}
+
+std::string Router::ShowNeighbours(bool json) const {
+  JsonWriter j;
+  std::string text;
+  j.BeginArray();
+  for (const Neighbour* n : neighbours_->List()) {
+    bool has_mac = n->state != NeighState::kIncomplete && n->state != NeighState::kFailed;
+    char mac[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(mac, sizeof(mac), &n->mac);
+    std::string port = ports_[n->port].port->name();
+    j.BeginObject().Field("ip", config::FormatIp4(n->ip)).Field("port", port).Key("mac");
+    if (has_mac) {
+      j.Value(mac);
+    } else {
+      j.Null();
+    }
+    j.Field("state", NeighStateName(n->state)).Field("held", uint64_t(n->held.size())).EndObject();
+    std::string state(NeighStateName(n->state));
+    for (auto& ch : state) ch = toupper(ch);
+    absl::StrAppendFormat(&text, "%s dev %s%s %s\n", config::FormatIp4(n->ip), port,
+                          has_mac ? absl::StrCat(" lladdr ", mac) : "", state);
+  }
+  j.EndArray();
+  return json ? j.Take() + "\n" : text;
+}
+
+}  // namespace vr::control

@@ -1,0 +1,60 @@
+// Per-core counters: each worker (and the control lcore) owns one block and increments it with
+// plain stores; readers sum the blocks at read time with relaxed loads. No atomics per packet.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "dataplane/drop_reason.h"
+
+namespace vr::dataplane {
+
+#define VR_EVENT_COUNTERS(X)                                                     \
+  X(kIp4Forwarded, "ip4_forwarded")                                              \
+  X(kIp4Local, "ip4_local")                  /* IPv4 packets for the router */   \
+  X(kIcmpEchoReplies, "icmp_echo_replies")                                       \
+  X(kIcmpErrorsSent, "icmp_errors_sent")                                         \
+  X(kIcmpErrorsRateLimited, "icmp_errors_ratelimited") /* errors not sent */      \
+  X(kIcmpErrorsSuppressed, "icmp_errors_suppressed") /* never about an error */    \
+  X(kFragmentsSent, "fragments_sent")                                            \
+  X(kArpFramesPunted, "arp_frames_punted")                                       \
+  X(kResolvePunted, "resolve_punted")        /* packets sent to control for ARP */ \
+  X(kArpRequestsSent, "arp_requests_sent")                                       \
+  X(kArpRepliesSent, "arp_replies_sent")                                         \
+  X(kArpRepliesReceived, "arp_replies_received")                                 \
+  X(kArpHeld, "arp_held")                    /* packets queued awaiting a MAC */ \
+  X(kArpReleased, "arp_released")            /* held packets sent on resolution */ \
+  X(kInqReceived, "inq_received")
+
+enum class Event : uint8_t {
+#define VR_EVENT_ENUM(e, s) e,
+  VR_EVENT_COUNTERS(VR_EVENT_ENUM)
+#undef VR_EVENT_ENUM
+      kCount
+};
+constexpr size_t kEventCount = size_t(Event::kCount);
+constexpr std::array<std::string_view, kEventCount> kEventNames = {
+#define VR_EVENT_NAME(e, s) s,
+    VR_EVENT_COUNTERS(VR_EVENT_NAME)
+#undef VR_EVENT_NAME
+};
+
+struct alignas(64) CoreCounters {
+  uint64_t rx_packets = 0;
+  uint64_t tx_packets = 0;
+  uint64_t busy_polls = 0;   // loop iterations that received something
+  uint64_t idle_polls = 0;
+  uint64_t busy_cycles = 0;  // TSC cycles spent in busy iterations
+  std::array<uint64_t, kEventCount> events{};
+  std::array<uint64_t, kDropReasonCount> drops{};
+
+  void Count(Event e, uint64_t n = 1) { events[size_t(e)] += n; }
+  void Drop(DropReason r, uint64_t n = 1) { drops[size_t(r)] += n; }
+};
+
+// Reads a counter another core writes; relaxed, because a torn or slightly old value is fine for
+// statistics and an aligned 64-bit load is never torn on the machines we run on.
+inline uint64_t ReadCounter(const uint64_t& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); }
+
+}  // namespace vr::dataplane

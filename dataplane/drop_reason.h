@@ -1,0 +1,58 @@
+// Every reason the dataplane drops a packet, each with its own per-core counter and a stable name
+// (the names are a contract: vrouterctl stats, tests and later metrics use them).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace vr::dataplane {
+
+#define VR_DROP_REASONS(X)                                                                 \
+  X(kEthTruncated, "eth_truncated")             /* frame shorter than an Ethernet header */ \
+  X(kEthertypeUnsupported, "ethertype_unsupported")                                        \
+  X(kL2OtherHost, "l2_other_host")              /* unicast to another MAC */               \
+  X(kIp4Truncated, "ip4_truncated")             /* fewer than 20 bytes of IPv4 header */   \
+  X(kIp4BadVersion, "ip4_bad_version")                                                     \
+  X(kIp4BadIhl, "ip4_bad_ihl")                  /* IHL < 5 or beyond the frame */          \
+  X(kIp4BadTotalLength, "ip4_bad_total_length") /* total length < IHL*4 or > frame */      \
+  X(kIp4BadChecksum, "ip4_bad_checksum")                                                   \
+  X(kIp4MartianSource, "ip4_martian_source")                                               \
+  X(kIp4MartianDestination, "ip4_martian_destination")                                     \
+  X(kIp4DirectedBroadcast, "ip4_directed_broadcast")                                       \
+  X(kIp4Multicast, "ip4_multicast")             /* no multicast routing */                 \
+  X(kIp4LinkBroadcast, "ip4_link_broadcast")    /* RFC 1812 5.3.4: not forwarded */        \
+  X(kIp4TtlExceeded, "ip4_ttl_exceeded")                                                   \
+  X(kIp4NoRoute, "ip4_no_route")                                                           \
+  X(kIp4UnreachableRoute, "ip4_unreachable_route")                                         \
+  X(kIp4Blackhole, "ip4_blackhole")                                                        \
+  X(kIp4FragNeeded, "ip4_frag_needed")          /* DF set and over the egress MTU */       \
+  X(kIp4FragFailed, "ip4_frag_failed")          /* no nbufs, or too many fragments */      \
+  X(kIp4LocalUnsupported, "ip4_local_unsupported") /* for the router, not answered here */ \
+  X(kArpInvalid, "arp_invalid")                                                            \
+  X(kArpNotForUs, "arp_not_for_us")                                                        \
+  X(kArpHoldOverflow, "arp_hold_overflow")                                                 \
+  X(kArpResolutionFailed, "arp_resolution_failed")                                         \
+  X(kTxFull, "tx_full")                         /* the port's TX queue did not take it */  \
+  X(kOutqFull, "outq_full")                                                                \
+  X(kInqFull, "inq_full")                                                                  \
+  X(kNbufExhausted, "nbuf_exhausted")
+
+enum class DropReason : uint8_t {
+#define VR_DROP_ENUM(e, s) e,
+  VR_DROP_REASONS(VR_DROP_ENUM)
+#undef VR_DROP_ENUM
+      kCount
+};
+
+constexpr size_t kDropReasonCount = size_t(DropReason::kCount);
+
+constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames = {
+#define VR_DROP_NAME(e, s) s,
+    VR_DROP_REASONS(VR_DROP_NAME)
+#undef VR_DROP_NAME
+};
+
+constexpr std::string_view DropReasonName(DropReason r) { return kDropReasonNames[size_t(r)]; }
+
+}  // namespace vr::dataplane

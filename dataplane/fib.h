@@ -1,0 +1,97 @@
+// The IPv4 FIB the workers read: an rte_lpm whose values index a table of next hops, plus the
+// per-port facts (MAC, MTU, address) the forwarding path needs. Control writes, workers read.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_lpm.h>
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+
+namespace vr::dataplane {
+
+enum class NhKind : uint8_t {
+  kUnused = 0,
+  kNeighbour,    // a host on a connected subnet (a gateway or a /32 learned by ARP): has a MAC
+  kConnected,    // a connected subnet: the destination itself must be resolved on `port`
+  kLocal,        // one of the router's own addresses
+  kBroadcast,    // a connected subnet's broadcast address: never forwarded
+  kBlackhole,    // silently dropped
+  kUnreachable,  // dropped with ICMP destination unreachable
+};
+
+constexpr uint64_t kL2Resolved = uint64_t{1} << 63;
+
+// One next hop, one cache line. `l2` is the only field that changes while workers read it, and it
+// changes as a single 64-bit store, so a worker sees either the old MAC or the new, never a mix.
+struct alignas(64) Nexthop {
+  std::atomic<uint64_t> l2{0};  // control: wo, dataplane: ro. kL2Resolved | MAC in low 48 bits
+  uint32_t ip = 0;              // control: wo before publishing, dataplane: ro. Network order
+  uint16_t port = 0;            // egress port for kNeighbour / kConnected
+  NhKind kind = NhKind::kUnused;
+};
+
+inline uint64_t PackMac(const rte_ether_addr& mac) {
+  uint64_t v = 0;
+  memcpy(&v, mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+  return v;
+}
+inline rte_ether_addr UnpackMac(uint64_t v) {
+  rte_ether_addr mac;
+  memcpy(mac.addr_bytes, &v, RTE_ETHER_ADDR_LEN);
+  return mac;
+}
+
+// What the forwarding path needs of a port. Filled by control before workers start; MTU may be
+// changed later by control with a single aligned store.
+struct PortView {
+  rte_ether_addr mac{};     // control: wo, dataplane: ro
+  uint32_t mtu = 1500;      // control: wo, dataplane: ro
+  uint32_t addr = 0;        // primary IPv4 address, network order: the source of ICMP errors
+  bool enabled = false;
+};
+
+class Fib {
+ public:
+  // `rcu` may be null (tests without workers); with it, freed tbl8 groups wait for a grace period.
+  static absl::StatusOr<std::unique_ptr<Fib>> Create(uint32_t max_routes, uint32_t max_nexthops,
+                                                     rte_rcu_qsbr* rcu, int socket_id);
+  ~Fib();
+  Fib(const Fib&) = delete;
+  Fib& operator=(const Fib&) = delete;
+
+  // Control only. `prefix` in host order.
+  absl::Status Add(uint32_t prefix, uint8_t len, uint32_t nexthop);
+  absl::Status Delete(uint32_t prefix, uint8_t len);
+
+  // Workers. `dst` in host order. Returns false on no route.
+  bool Lookup(uint32_t dst, uint32_t* nexthop) const {
+    if (likely(rte_lpm_lookup(lpm_, dst, nexthop) == 0)) return true;
+    uint32_t d = default_nh_.load(std::memory_order_acquire);
+    *nexthop = d;
+    return d != kNoDefault;
+  }
+
+  Nexthop& nexthop(uint32_t i) { return nexthops_[i]; }
+  const Nexthop& nexthop(uint32_t i) const { return nexthops_[i]; }
+  uint32_t max_nexthops() const { return max_nexthops_; }
+  PortView& port(uint16_t id) { return ports_[id]; }
+  const PortView& port(uint16_t id) const { return ports_[id]; }
+
+ private:
+  static constexpr uint32_t kNoDefault = ~uint32_t{0};
+
+  Fib() = default;
+  rte_lpm* lpm_ = nullptr;
+  // rte_lpm takes depths 1..32 only; the default route lives beside it.
+  std::atomic<uint32_t> default_nh_{kNoDefault};  // control: wo, dataplane: ro
+  Nexthop* nexthops_ = nullptr;  // rte_zmalloc'd: hugepage memory, cache-line aligned
+  uint32_t max_nexthops_ = 0;
+  PortView ports_[RTE_MAX_ETHPORTS];
+};
+
+}  // namespace vr::dataplane

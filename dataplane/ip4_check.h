@@ -1,0 +1,43 @@
+// IPv4 header validation as RFC 1812 §5.2.2 asks, and the martian filter of §5.3.7, as pure
+// functions over bytes so they are tested without DPDK ports.
+#pragma once
+
+#include <rte_ip.h>
+
+#include <cstdint>
+
+#include "dataplane/checksum.h"
+#include "dataplane/drop_reason.h"
+
+namespace vr::dataplane {
+
+constexpr DropReason kIp4Ok = DropReason::kCount;
+
+// `l3_len` is how many bytes of the frame follow the Ethernet header. Checks, in RFC order:
+// (1) the link layer gave at least a minimal header, (2) checksum, (3) version 4,
+// (4) IHL >= 5, (5) total length >= IHL*4; and that the total length fits in the frame.
+inline DropReason Ip4Check(const rte_ipv4_hdr* ip, uint32_t l3_len) {
+  if (unlikely(l3_len < sizeof(rte_ipv4_hdr))) return DropReason::kIp4Truncated;
+  uint8_t vihl = ip->version_ihl;
+  if (unlikely((vihl >> 4) != 4)) return DropReason::kIp4BadVersion;
+  uint32_t hlen = (vihl & 0xf) * 4u;
+  if (unlikely(hlen < sizeof(rte_ipv4_hdr) || hlen > l3_len)) return DropReason::kIp4BadIhl;
+  uint32_t total = rte_be_to_cpu_16(ip->total_length);
+  if (unlikely(total < hlen || total > l3_len)) return DropReason::kIp4BadTotalLength;
+  if (unlikely(!Ip4ChecksumOk(ip, hlen))) return DropReason::kIp4BadChecksum;
+  return kIp4Ok;
+}
+
+// §5.3.7: never forward from 0/8, 127/8, multicast, class E or limited broadcast sources.
+inline bool Ip4MartianSource(uint32_t src_host) {
+  uint8_t a = src_host >> 24;
+  return a == 0 || a == 127 || a >= 224;
+}
+// Destinations that are never forwarded: 0/8, 127/8, class E and limited broadcast.
+inline bool Ip4MartianDestination(uint32_t dst_host) {
+  uint8_t a = dst_host >> 24;
+  return a == 0 || a == 127 || a >= 240;
+}
+inline bool Ip4Multicast(uint32_t host) { return (host >> 28) == 0xe; }
+
+}  // namespace vr::dataplane

@@ -1,0 +1,92 @@
+// One worker lcore: polls its RX queue on every port, runs each packet to completion through the
+// IPv4 stages, and exchanges what it cannot finish with the control lcore over InQ/OutQ.
+#pragma once
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/counters.h"
+#include "dataplane/fib.h"
+#include "dataplane/nbuf_pool.h"
+#include "dataplane/token_bucket.h"
+#include "dataplane/xq_ring.h"
+
+namespace vr::dataplane {
+
+constexpr uint16_t kBurst = 32;
+
+struct WorkerSetup {
+  uint32_t index = 0;          // 0-based worker number: its RX/TX queue id and RCU thread id
+  std::vector<uint16_t> ports;  // DPDK port ids to poll
+  Fib* fib = nullptr;
+  NbufPool* pool = nullptr;
+  XqRing* outq = nullptr;      // worker -> control
+  XqRing* inq = nullptr;       // control -> worker
+  rte_rcu_qsbr* rcu = nullptr;
+  uint32_t icmp_rate = 1000;   // ICMP errors per second
+  uint32_t icmp_burst = 100;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerSetup& setup);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The lcore main loop; returns when *stop becomes true.
+  int Run();
+
+  // One burst received on `port`, processed to completion (frames end up queued for TX, punted,
+  // or dropped). Public for tests, which feed bursts without a running loop.
+  void ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n);
+  // Sends what the TX buffers hold.
+  void FlushTx();
+  // Handles what control queued on InQ; returns the number of entries.
+  uint32_t DrainInq();
+
+  const CoreCounters& counters() const { return counters_; }
+  uint32_t index() const { return setup_.index; }
+  // Next hops used since control last cleared the flag (control ages ARP entries by it).
+  uint8_t* used_flags() { return used_.data(); }
+
+ private:
+  // Stages, one per file: eth_input.cc, ip4_input.cc, ip4_forward.cc, icmp4.cc, ip4_output.cc.
+  void EthInput(uint16_t port, rte_mbuf* m);
+  void Ip4Input(uint16_t port, rte_mbuf* m, bool link_broadcast);
+  void Ip4Forward(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh_index);
+  void Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip);
+  void IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu);
+  // Routes a packet the router itself originates (echo reply, ICMP error): no TTL decrement.
+  void RouteOriginated(rte_mbuf* m);
+  // Resolves L2 for a routed packet, fragments it if needed, and queues it for TX.
+  void Ip4Output(rte_mbuf* m, uint32_t nh_index);
+  void Fragment(rte_mbuf* m, uint16_t port, uint64_t l2);
+
+  void Transmit(uint16_t port, rte_mbuf* m);
+  void Punt(XqAction action, rte_mbuf* m);
+  void Drop(rte_mbuf* m, DropReason reason) {
+    counters_.Drop(reason);
+    rte_pktmbuf_free(m);
+  }
+
+  struct TxBuffer {
+    uint16_t count = 0;
+    rte_mbuf* pkts[kBurst];
+  };
+  void SendTx(uint16_t port, TxBuffer& b);
+
+  WorkerSetup setup_;
+  Fib* fib_;
+  CoreCounters counters_;
+  TokenBucket icmp_bucket_;
+  std::vector<TxBuffer> tx_;  // indexed by port id
+  std::vector<uint8_t> used_;  // worker: wo (sets), control: clears while aging
+};
+
+}  // namespace vr::dataplane

@@ -1,0 +1,91 @@
+// Builds the EAL argument list: the core list, --in-memory so that two routers on one machine
+// never share runtime files, vdevs and PCI allow-lists from the ports, and --no-huge as fallback.
+#include "drivers/eal.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "drivers/log.h"
+
+namespace vr::drivers {
+
+uint64_t FreeHugepages() {
+  std::ifstream f("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+  uint64_t n = 0;
+  if (f) f >> n;
+  return n;
+}
+
+std::string DeviceName(const std::string& devargs) {
+  return devargs.substr(0, devargs.find(','));
+}
+
+bool IsVdev(const std::string& devargs) { return devargs.rfind("net_", 0) == 0 || devargs.rfind("eth_", 0) == 0; }
+
+absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const EalOptions& opts) {
+  auto eal = std::unique_ptr<Eal>(new Eal());
+  auto& a = eal->args_;
+  a = {"vrouterd", "-l", absl::StrCat("0-", opts.workers), "--no-telemetry",
+       "--log-level=*:notice"};
+  bool pci = false;
+  for (const auto& dev : opts.devices) {
+    if (IsVdev(dev)) {
+      a.push_back("--vdev");
+    } else {
+      a.push_back("-a");
+      pci = true;
+    }
+    a.push_back(dev);
+  }
+  if (!pci) a.push_back("--no-pci");
+  // The nbuf pool, FIB and rings need roughly 300 MB; below that, fall back rather than fail.
+  constexpr uint64_t kNeededPages = 160;
+  if (opts.force_no_huge || FreeHugepages() < kNeededPages) {
+    if (!opts.force_no_huge) {
+      VR_LOG_WARNING("only %u free 2 MB hugepages (want %u): running with --no-huge, which is "
+                     "slower and cannot drive PCI devices; run `make hugepages` to fix",
+                     FreeHugepages(), kNeededPages);
+    }
+    a.push_back("--no-huge");
+    a.push_back("-m");
+    a.push_back(absl::StrCat(opts.memory_mb));
+    // EAL refuses --in-memory with --no-huge; a per-process prefix keeps instances apart and
+    // the destructor removes its runtime directory.
+    a.push_back(absl::StrCat("--file-prefix=vrouterd-", getpid()));
+    eal->hugepages_ = false;
+  } else {
+    // --in-memory: no hugepage files and no shared runtime files, so two routers never collide
+    // and a crash leaves nothing behind.
+    a.push_back("--in-memory");
+  }
+  for (auto part : absl::StrSplit(opts.extra_args, ' ', absl::SkipEmpty())) a.emplace_back(part);
+
+  std::vector<char*> argv;
+  for (auto& s : a) argv.push_back(s.data());
+  int rc = rte_eal_init(argv.size(), argv.data());
+  if (rc < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("DPDK EAL initialisation failed: ", rte_strerror(rte_errno),
+                     " (args: ", absl::StrJoin(a, " "), ")"));
+  }
+  eal->runtime_dir_ = rte_eal_get_runtime_dir();
+  return eal;
+}
+
+Eal::~Eal() {
+  rte_eal_cleanup();
+  if (!hugepages_ && !runtime_dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(runtime_dir_, ignored);
+  }
+}
+
+}  // namespace vr::drivers

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vrouter needs, and only those that are missing.
+# Libraries are probed with pkg-config, tools with command -v; apt-get runs only when something lacks.
+set -euo pipefail
+
+declare -A pc_pkgs=(
+  [libdpdk]=libdpdk-dev [libnl-3.0]=libnl-3-dev [libnl-route-3.0]=libnl-route-3-dev
+  [absl_status]=libabsl-dev [gflags]=libgflags-dev [yaml-cpp]=libyaml-cpp-dev
+  [gtest]=libgtest-dev [gmock]=libgmock-dev [benchmark]=libbenchmark-dev
+  [prometheus-cpp-pull]=prometheus-cpp-dev
+)
+declare -A cmd_pkgs=(
+  [meson]=meson [ninja]=ninja-build [pkg-config]=pkg-config [dpdk-testpmd]=dpdk-dev
+  [ip]=iproute2 [ping]=iputils-ping [nc]=netcat-openbsd [ethtool]=ethtool [flock]=util-linux
+  [tcpdump]=tcpdump [g++]=g++ [/usr/bin/python3]=python3
+)
+declare -A file_pkgs=(
+  [/usr/lib/python3/dist-packages/scapy/__init__.py]=python3-scapy
+)
+
+missing=()
+for pc in "${!pc_pkgs[@]}"; do
+  command -v pkg-config >/dev/null && pkg-config --exists "$pc" 2>/dev/null || missing+=("${pc_pkgs[$pc]}")
+done
+for c in "${!cmd_pkgs[@]}"; do command -v "$c" >/dev/null || missing+=("${cmd_pkgs[$c]}"); done
+for f in "${!file_pkgs[@]}"; do [ -e "$f" ] || missing+=("${file_pkgs[$f]}"); done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,411 @@
+// Tests of config/loader.cc: every section and default, and the first line of every error class.
+// An operator fixes a config from the message alone, so the messages are part of the contract.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace vr::config {
+namespace {
+
+// Two ports used by the route and neighbour cases; what follows it starts on line 8.
+constexpr std::string_view kTwoPorts =
+    "ports:\n"
+    "  - name: a\n"
+    "    device: net_af_packet0,iface=vr-a\n"
+    "    addresses: [198.18.1.1/24]\n"
+    "  - name: b\n"
+    "    device: net_af_packet1,iface=vr-b\n"
+    "    addresses: [198.18.2.1/24]\n";
+
+std::string WithPorts(std::string_view rest) { return std::string(kTwoPorts) + std::string(rest); }
+
+std::string FirstLine(const absl::Status& s) {
+  std::string m(s.message());
+  return m.substr(0, m.find('\n'));
+}
+
+uint32_t Ip(std::string_view s) { return *ParseIp4(s); }
+
+TEST(ParseConfig, MinimalConfigGetsDefaults) {
+  absl::StatusOr<Config> c =
+      ParseConfig("ports:\n  - name: a\n    device: 0000:03:00.0\n", "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dataplane.workers, 1u);
+  EXPECT_EQ(c->dataplane.nbufs, 16383u);
+  EXPECT_EQ(c->control.socket, "/run/vrouter/control.sock");
+  EXPECT_EQ(c->arp.hold_packets, 16u);
+  EXPECT_EQ(c->arp.reachable_seconds, 30u);
+  EXPECT_EQ(c->arp.retries, 3u);
+  EXPECT_EQ(c->arp.retry_ms, 1000u);
+  EXPECT_EQ(c->arp.gc_seconds, 120u);
+  EXPECT_EQ(c->icmp.rate_per_second, 1000u);
+  EXPECT_EQ(c->icmp.burst, 100u);
+  ASSERT_EQ(c->ports.size(), 1u);
+  const PortConfig& p = c->ports[0];
+  EXPECT_EQ(p.name, "a");
+  EXPECT_EQ(p.device, "0000:03:00.0");
+  EXPECT_FALSE(p.mac.has_value());
+  EXPECT_EQ(p.mtu, 1500u);
+  EXPECT_TRUE(p.addresses.empty());
+  EXPECT_EQ(p.loc.file, "t.yaml");
+  EXPECT_EQ(p.loc.line, 2);
+  EXPECT_EQ(p.loc.column, 5);
+  EXPECT_TRUE(c->routes.empty());
+  EXPECT_TRUE(c->neighbours.empty());
+}
+
+TEST(ParseConfig, ReadsEverySection) {
+  absl::StatusOr<Config> c = ParseConfig(R"(
+dataplane: {workers: 4, nbufs: 65535}
+control:
+  socket: /tmp/vr.sock
+arp: {hold_packets: 8, reachable_seconds: 60, retries: 5, retry_ms: 250, gc_seconds: 600}
+icmp: {rate_per_second: 50, burst: 10}
+neighbours:                  # before ports on purpose: the loader reads ports first
+  - ip: 198.18.2.2
+    mac: 02:00:00:00:00:BB
+  - ip: 10.0.0.1
+    mac: 02:00:00:00:00:cc
+    port: uplink
+ports:
+  - name: a
+    device: net_af_packet0,iface=vr-a
+    mac: 02:00:00:00:00:01
+    mtu: 9000
+    addresses: [198.18.1.1/24, 198.18.3.1/31]
+  - name: b
+    device: net_af_packet1,iface=vr-b
+    addresses:
+      - 198.18.2.1/24
+  - name: uplink
+    device: 0000:03:00.0
+    addresses: [10.0.0.2/30]
+routes:
+  - prefix: 0.0.0.0/0
+    via: 10.0.0.1
+  - prefix: 198.19.0.0/16
+    via: 198.18.2.2
+    type: forward
+  - prefix: 198.19.255.0/24
+    type: blackhole
+  - prefix: 198.18.128.0/20
+    type: unreachable
+  - prefix: 198.20.0.0/16
+    via: 198.18.3.0
+)",
+                                         "full.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dataplane.workers, 4u);
+  EXPECT_EQ(c->dataplane.nbufs, 65535u);
+  EXPECT_EQ(c->control.socket, "/tmp/vr.sock");
+  EXPECT_EQ(c->arp.hold_packets, 8u);
+  EXPECT_EQ(c->arp.reachable_seconds, 60u);
+  EXPECT_EQ(c->arp.retries, 5u);
+  EXPECT_EQ(c->arp.retry_ms, 250u);
+  EXPECT_EQ(c->arp.gc_seconds, 600u);
+  EXPECT_EQ(c->icmp.rate_per_second, 50u);
+  EXPECT_EQ(c->icmp.burst, 10u);
+
+  ASSERT_EQ(c->ports.size(), 3u);
+  EXPECT_EQ(c->ports[0].mac, (Mac{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(c->ports[0].mtu, 9000u);
+  EXPECT_EQ(c->ports[0].addresses,
+            (std::vector<Ip4Prefix>{{Ip("198.18.1.1"), 24}, {Ip("198.18.3.1"), 31}}));
+  EXPECT_EQ(c->ports[1].addresses, (std::vector<Ip4Prefix>{{Ip("198.18.2.1"), 24}}));
+  EXPECT_EQ(c->ports[2].device, "0000:03:00.0");
+
+  ASSERT_EQ(c->routes.size(), 5u);
+  EXPECT_EQ(c->routes[0].prefix, (Ip4Prefix{0, 0}));
+  EXPECT_EQ(c->routes[0].via, Ip("10.0.0.1"));
+  EXPECT_EQ(c->routes[1].type, RouteType::kForward);
+  EXPECT_EQ(c->routes[1].via, Ip("198.18.2.2"));
+  EXPECT_EQ(c->routes[2].type, RouteType::kBlackhole);
+  EXPECT_EQ(c->routes[2].prefix, (Ip4Prefix{Ip("198.19.255.0"), 24}));
+  EXPECT_EQ(c->routes[2].via, 0u);
+  EXPECT_EQ(c->routes[3].type, RouteType::kUnreachable);
+  EXPECT_EQ(c->routes[4].via, Ip("198.18.3.0"));  // a /31 has no network address (RFC 3021)
+  EXPECT_EQ(c->routes[1].loc.file, "full.yaml");
+  EXPECT_EQ(c->routes[1].loc.line, 29);
+  EXPECT_EQ(c->routes[1].loc.column, 5);
+
+  ASSERT_EQ(c->neighbours.size(), 2u);
+  EXPECT_EQ(c->neighbours[0].ip, Ip("198.18.2.2"));
+  EXPECT_EQ(c->neighbours[0].mac, (Mac{2, 0, 0, 0, 0, 0xbb}));
+  EXPECT_EQ(c->neighbours[0].port, "b");  // found from the connected subnet
+  EXPECT_EQ(c->neighbours[1].port, "uplink");
+  EXPECT_EQ(c->neighbours[0].loc.line, 8);
+}
+
+TEST(ParseConfig, EmptySectionsAndListsAreAllowed) {
+  absl::StatusOr<Config> c =
+      ParseConfig(WithPorts("dataplane:\narp: {}\nroutes: []\nneighbours:\n"), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dataplane.workers, 1u);
+  EXPECT_TRUE(c->routes.empty());
+}
+
+TEST(ParseConfig, ErrorShowsTheLineAndACaret) {
+  absl::StatusOr<Config> c = ParseConfig(
+      "ports:\n  - name: a\n    device: net_tap0\n    mtu: 9001\n", "/etc/vrouter/x.yaml");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "/etc/vrouter/x.yaml:4:10: mtu: expected an integer between 68 and 9000, got '9001'\n"
+            "    mtu: 9001\n"
+            "         ^");
+}
+
+TEST(ParseConfig, CaretFollowsTabs) {
+  absl::StatusOr<Config> c =
+      ParseConfig("ports:\n  - name: a\n    device: net_tap0\n    mtu:\t9001\n", "t.yaml");
+  EXPECT_EQ(c.status().message(),
+            "t.yaml:4:10: mtu: expected an integer between 68 and 9000, got '9001'\n"
+            "    mtu:\t9001\n"
+            "        \t^");
+}
+
+TEST(ParseConfig, SyntaxErrorsAreConvertedNotThrown) {
+  absl::StatusOr<Config> c =
+      ParseConfig("ports:\n  - name: a\n    device: x\n  mtu: 5\n", "t.yaml");
+  EXPECT_EQ(c.status().message(), "t.yaml:4:3: end of map not found\n  mtu: 5\n  ^");
+  std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  EXPECT_EQ(ParseConfig(deep, "t.yaml").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+struct ErrorCase {
+  const char* name;
+  std::string yaml;
+  const char* first_line;
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class ConfigError : public testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfigError, FirstLineNamesPlaceAndProblem) {
+  absl::StatusOr<Config> c = ParseConfig(GetParam().yaml, "t.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FirstLine(c.status()), GetParam().first_line) << c.status().message();
+}
+
+const ErrorCase kErrors[] = {
+    // Whole file.
+    {"Empty", "", "t.yaml:1:1: the config is empty; expected a map with at least a 'ports' list"},
+    {"OnlyComments", "# nothing\n",
+     "t.yaml:1:1: the config is empty; expected a map with at least a 'ports' list"},
+    {"TopLevelList", "- a\n- b\n",
+     "t.yaml:1:1: config: expected a map with keys dataplane, control, arp, icmp, ports, routes, "
+     "neighbours, got a list"},
+    {"TwoDocuments", WithPorts("---\nports: []\n"),
+     "t.yaml:9:1: expected a single YAML document, found a second one"},
+    {"UnclosedFlow", "ports: [a, b\n", "t.yaml:2:1: end of sequence flow not found"},
+    {"TabIndent", "ports:\n  - name: a\n\tdevice: x\n",
+     "t.yaml:3:1: illegal tab when looking for indentation"},
+    {"UndefinedAlias", "ports: *p\n", "t.yaml:1:8: the referenced anchor is not defined"},
+    // Keys.
+    {"DuplicateTopKey", WithPorts("ports: []\n"),
+     "t.yaml:8:1: duplicate key 'ports' in config (first given on line 1)"},
+    {"DuplicatePortKey", "ports:\n  - name: a\n    device: x\n    mtu: 1500\n    mtu: 9000\n",
+     "t.yaml:5:5: duplicate key 'mtu' in port (first given on line 4)"},
+    {"UnknownTopKey", WithPorts("neighbors: []\n"),
+     "t.yaml:8:1: unknown key 'neighbors' in config; expected one of: dataplane, control, arp, "
+     "icmp, ports, routes, neighbours"},
+    {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
+     "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses"},
+    {"MissingPorts", "dataplane:\n  workers: 1\n", "t.yaml:1:1: missing key 'ports' in config"},
+    {"MissingDevice", "ports:\n  - name: a\n    mtu: 1500\n",
+     "t.yaml:2:5: missing key 'device' in port"},
+    {"MissingName", "ports:\n  - device: x\n", "t.yaml:2:5: missing key 'name' in port"},
+    {"EmptyPortItem", "ports:\n  - name: a\n    device: x\n  -\n  - name: b\n    device: y\n",
+     "t.yaml:1:1: ports: item 2 is empty"},
+    // Types and ranges.
+    {"PortsEmptyList", "ports: []\n",
+     "t.yaml:1:8: ports: expected a list of at least one port, got an empty list"},
+    {"PortsNothing", "ports:\n",
+     "t.yaml:1:1: ports: expected a list of at least one port, got nothing"},
+    {"PortsMap", "ports:\n  name: a\n",
+     "t.yaml:2:3: ports: expected a list of at least one port, got a map"},
+    {"PortNotMap", "ports:\n  - a\n",
+     "t.yaml:2:5: port: expected a map with keys name, device, mac, mtu, addresses, got 'a'"},
+    {"WorkersWord", WithPorts("dataplane:\n  workers: two\n"),
+     "t.yaml:9:12: workers: expected an integer between 1 and 64, got 'two'"},
+    {"WorkersZero", WithPorts("dataplane:\n  workers: 0\n"),
+     "t.yaml:9:12: workers: expected an integer between 1 and 64, got '0'"},
+    {"WorkersNegative", WithPorts("dataplane:\n  workers: -1\n"),
+     "t.yaml:9:12: workers: expected an integer between 1 and 64, got '-1'"},
+    {"NbufsTooMany", WithPorts("dataplane:\n  nbufs: 16777216\n"),
+     "t.yaml:9:10: nbufs: expected an integer between 1023 and 16777215, got '16777216'"},
+    {"NbufsHuge", WithPorts("dataplane:\n  nbufs: 99999999999999999999999\n"),
+     "t.yaml:9:10: nbufs: expected an integer between 1023 and 16777215, "
+     "got '99999999999999999999999'"},
+    {"HoldPacketsEmpty", WithPorts("arp:\n  hold_packets:\n"),
+     "t.yaml:9:3: hold_packets: expected an integer between 1 and 1024, got nothing"},
+    {"BurstList", WithPorts("icmp: {burst: [1]}\n"),
+     "t.yaml:8:15: burst: expected an integer between 1 and 1000000, got a list"},
+    {"ArpNotMap", WithPorts("arp: 5\n"),
+     "t.yaml:8:6: arp: expected a map with keys hold_packets, reachable_seconds, retries, "
+     "retry_ms, gc_seconds, got '5'"},
+    {"SocketRelative", WithPorts("control:\n  socket: vr.sock\n"),
+     "t.yaml:9:11: socket: expected an absolute path of at most 107 bytes, got 'vr.sock'"},
+    {"MtuTooSmall", "ports:\n  - name: a\n    device: x\n    mtu: 67\n",
+     "t.yaml:4:10: mtu: expected an integer between 68 and 9000, got '67'"},
+    // Ports.
+    {"PortNameTooLong", "ports:\n  - name: this-name-is-long\n    device: x\n",
+     "t.yaml:2:11: name: expected a port name of 1 to 15 characters from A-Z a-z 0-9 _ . -, got "
+     "'this-name-is-long'"},
+    {"PortNameSpace", "ports:\n  - name: eth 0\n    device: x\n",
+     "t.yaml:2:11: name: expected a port name of 1 to 15 characters from A-Z a-z 0-9 _ . -, got "
+     "'eth 0'"},
+    {"DuplicatePortName", "ports:\n  - name: a\n    device: d0\n  - name: a\n    device: d1\n",
+     "t.yaml:4:11: duplicate port name 'a' (first defined on line 2)"},
+    {"DuplicateDevice",
+     "ports:\n  - name: a\n    device: net_tap0,iface=x\n  - name: b\n    device: net_tap0\n",
+     "t.yaml:5:13: device 'net_tap0' is already used by port 'a' (line 2)"},
+    {"DuplicatePciDevice",
+     "ports:\n  - name: a\n    device: 0000:03:00.0\n  - name: b\n    device: 03:00.0\n",
+     "t.yaml:5:13: device '0000:03:00.0' is already used by port 'a' (line 2)"},
+    {"DeviceEmpty", "ports:\n  - name: a\n    device: ''\n",
+     "t.yaml:3:13: device: expected DPDK devargs such as 0000:03:00.0 or "
+     "net_af_packet0,iface=eth0, "
+     "got ''"},
+    {"BadMac", "ports:\n  - name: a\n    device: x\n    mac: 02:00:00:00:00\n",
+     "t.yaml:4:10: mac: expected a MAC address like 02:00:00:00:00:01, got '02:00:00:00:00'"},
+    {"MulticastMac", "ports:\n  - name: a\n    device: x\n    mac: 01:00:5e:00:00:01\n",
+     "t.yaml:4:10: mac: 01:00:5e:00:00:01 is not a unicast MAC address"},
+    {"AddressWithoutLength", "ports:\n  - name: a\n    device: x\n    addresses: [198.18.1.1]\n",
+     "t.yaml:4:17: address: expected an IPv4 prefix like 198.18.1.1/24, got '198.18.1.1'"},
+    {"AddressesNotList", "ports:\n  - name: a\n    device: x\n    addresses: 198.18.1.1/24\n",
+     "t.yaml:4:16: addresses: expected a list of addresses like [198.18.1.1/24], got "
+     "'198.18.1.1/24'"},
+    {"NetworkAddress", "ports:\n  - name: a\n    device: x\n    addresses: [198.18.1.0/24]\n",
+     "t.yaml:4:17: address 198.18.1.0/24 is the network address of 198.18.1.0/24; give the port a "
+     "host address"},
+    {"BroadcastAddress",
+     "ports:\n  - name: a\n    device: x\n    addresses:\n      - 198.18.1.255/24\n",
+     "t.yaml:5:9: address 198.18.1.255/24 is the broadcast address of 198.18.1.0/24; give the port "
+     "a host address"},
+    {"LoopbackAddress", "ports:\n  - name: a\n    device: x\n    addresses: [127.0.0.1/8]\n",
+     "t.yaml:4:17: address 127.0.0.1/8: expected a unicast address with a prefix length of 1 to "
+     "32"},
+    {"OverlapOtherPort",
+     WithPorts("  - name: c\n    device: net_tap0\n    addresses: [198.18.1.129/25]\n"),
+     "t.yaml:10:17: address 198.18.1.129/25 overlaps 198.18.1.1/24 of port 'a'"},
+    {"OverlapSamePort",
+     "ports:\n  - name: a\n    device: x\n    addresses: [198.18.1.1/24, 198.18.1.2/24]\n",
+     "t.yaml:4:32: address 198.18.1.2/24 overlaps 198.18.1.1/24 of port 'a'"},
+    // Routes.
+    {"RouteHostBits", WithPorts("routes:\n  - prefix: 198.19.0.1/16\n    via: 198.18.2.2\n"),
+     "t.yaml:9:13: prefix 198.19.0.1/16 has host bits set; did you mean 198.19.0.0/16?"},
+    {"RouteBadPrefix", WithPorts("routes:\n  - prefix: 198.19.0.0\n    via: 198.18.2.2\n"),
+     "t.yaml:9:13: prefix: expected an IPv4 prefix like 198.18.1.1/24, got '198.19.0.0'"},
+    {"DuplicateRoute",
+     WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: 198.18.2.2\n"
+               "  - prefix: 198.19.0.0/16\n    type: blackhole\n"),
+     "t.yaml:11:13: duplicate route 198.19.0.0/16 (first defined on line 9)"},
+    {"RouteIsConnected", WithPorts("routes:\n  - prefix: 198.18.1.0/24\n    via: 198.18.2.2\n"),
+     "t.yaml:9:13: prefix 198.18.1.0/24 is the connected subnet of port 'a'"},
+    {"MissingPrefix", WithPorts("routes:\n  - via: 198.18.2.2\n"),
+     "t.yaml:9:5: missing key 'prefix' in route"},
+    {"MissingVia", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n"),
+     "t.yaml:9:5: missing key 'via' in route (a forward route needs a next hop; use type: "
+     "blackhole or unreachable for a route without one)"},
+    {"ViaOutside", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: 198.20.0.1\n"),
+     "t.yaml:10:10: via 198.20.0.1 is not inside any port's subnet (a: 198.18.1.0/24, b: "
+     "198.18.2.0/24)"},
+    {"ViaOwnAddress", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: 198.18.2.1\n"),
+     "t.yaml:10:10: via 198.18.2.1 is the router's own address on port 'b'"},
+    {"ViaBroadcast", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: 198.18.2.255\n"),
+     "t.yaml:10:10: via 198.18.2.255 is the network or broadcast address of 198.18.2.0/24"},
+    {"ViaNotAnAddress", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: b\n"),
+     "t.yaml:10:10: via: expected an IPv4 address like 198.18.1.1, got 'b'"},
+    {"BlackholeWithVia",
+     WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    type: blackhole\n    via: 198.18.2.2\n"),
+     "t.yaml:11:5: a blackhole route takes no 'via'"},
+    {"BadRouteType", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    type: drop\n"),
+     "t.yaml:10:11: type: expected one of forward, blackhole, unreachable, got 'drop'"},
+    // Neighbours.
+    {"NeighbourUnknownPort",
+     WithPorts("neighbours:\n  - ip: 198.18.2.2\n    mac: 02:00:00:00:00:bb\n    port: c\n"),
+     "t.yaml:11:11: port: expected the name of a port (a, b), got 'c'"},
+    {"NeighbourOutsidePort",
+     WithPorts("neighbours:\n  - ip: 198.18.1.5\n    mac: 02:00:00:00:00:bb\n    port: b\n"),
+     "t.yaml:9:9: ip 198.18.1.5 is not inside a subnet of port 'b' (b: 198.18.2.0/24)"},
+    {"NeighbourOutside", WithPorts("neighbours:\n  - ip: 198.20.0.1\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:9:9: ip 198.20.0.1 is not inside any port's subnet (a: 198.18.1.0/24, b: "
+     "198.18.2.0/24)"},
+    {"NeighbourIsRouter",
+     WithPorts("neighbours:\n  - ip: 198.18.1.1\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:9:9: ip 198.18.1.1 is the router's own address on port 'a'"},
+    {"DuplicateNeighbour",
+     WithPorts("neighbours:\n  - ip: 198.18.2.2\n    mac: 02:00:00:00:00:bb\n"
+               "  - ip: 198.18.2.2\n    mac: 02:00:00:00:00:cc\n"),
+     "t.yaml:11:9: duplicate neighbour 198.18.2.2 (first defined on line 9)"},
+    {"NeighbourMissingMac", WithPorts("neighbours:\n  - ip: 198.18.2.2\n"),
+     "t.yaml:9:5: missing key 'mac' in neighbour"},
+    {"NeighbourBroadcastMac",
+     WithPorts("neighbours:\n  - ip: 198.18.2.2\n    mac: ff:ff:ff:ff:ff:ff\n"),
+     "t.yaml:10:10: mac: ff:ff:ff:ff:ff:ff is not a unicast MAC address"},
+};
+
+INSTANTIATE_TEST_SUITE_P(All, ConfigError, testing::ValuesIn(kErrors),
+                         [](const testing::TestParamInfo<ErrorCase>& info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(LoadConfigFile, LoadsTheDemo) {
+  std::string path = VR_SOURCE_DIR "/config/examples/demo.yaml";
+  absl::StatusOr<Config> c = LoadConfigFile(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dataplane.workers, 1u);
+  EXPECT_EQ(c->dataplane.nbufs, 16383u);
+  EXPECT_EQ(c->control.socket, "/run/vrouter/control.sock");
+  ASSERT_EQ(c->ports.size(), 2u);
+  EXPECT_EQ(c->ports[0].name, "a");
+  EXPECT_EQ(c->ports[0].device, "net_af_packet0,iface=vr-a");
+  EXPECT_EQ(c->ports[0].mac, (Mac{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(c->ports[0].addresses, (std::vector<Ip4Prefix>{{Ip("198.18.1.1"), 24}}));
+  EXPECT_EQ(c->ports[1].name, "b");
+  EXPECT_EQ(c->ports[1].device, "net_af_packet1,iface=vr-b");
+  EXPECT_EQ(c->ports[1].mac, (Mac{2, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(c->ports[1].addresses, (std::vector<Ip4Prefix>{{Ip("198.18.2.1"), 24}}));
+  ASSERT_EQ(c->routes.size(), 3u);
+  EXPECT_EQ(c->routes[0].prefix, (Ip4Prefix{Ip("198.19.0.0"), 16}));
+  EXPECT_EQ(c->routes[0].via, Ip("198.18.2.2"));
+  EXPECT_EQ(c->routes[1].prefix, (Ip4Prefix{Ip("198.19.255.0"), 24}));
+  EXPECT_EQ(c->routes[1].type, RouteType::kBlackhole);
+  EXPECT_EQ(c->routes[2].prefix, (Ip4Prefix{Ip("198.18.128.0"), 20}));
+  EXPECT_EQ(c->routes[2].type, RouteType::kUnreachable);
+  EXPECT_EQ(c->routes[0].loc.file, path);
+}
+
+// Every shipped example must load, so that none rots when the schema changes.
+TEST(LoadConfigFile, LoadsEveryExample) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(VR_SOURCE_DIR "/config/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    absl::StatusOr<Config> c = LoadConfigFile(entry.path().string());
+    EXPECT_TRUE(c.ok()) << c.status();
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+}
+
+TEST(LoadConfigFile, MissingFileSaysSo) {
+  absl::StatusOr<Config> c = LoadConfigFile("/nonexistent/vrouter.yaml");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(c.status().message(),
+            "/nonexistent/vrouter.yaml: cannot open: No such file or directory");
+}
+
+TEST(LoadConfigFile, DirectoryIsAnError) {
+  absl::StatusOr<Config> c = LoadConfigFile(VR_SOURCE_DIR "/config/examples");
+  EXPECT_FALSE(c.ok());
+}
+
+}  // namespace
+}  // namespace vr::config

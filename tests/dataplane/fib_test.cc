@@ -1,0 +1,87 @@
+// The FIB as workers see it: longest-prefix match over connected, host and static routes, and
+// what a delete uncovers.
+#include "dataplane/fib.h"
+
+#include "gtest/gtest.h"
+#include "tests/support/packets.h"
+
+namespace vr::dataplane {
+namespace {
+
+using vr::testing::Ip;
+
+std::unique_ptr<Fib> NewFib() {
+  auto fib = Fib::Create(1 << 16, 1024, nullptr, SOCKET_ID_ANY);
+  EXPECT_TRUE(fib.ok()) << fib.status();
+  return std::move(*fib);
+}
+
+TEST(FibTest, LongestPrefixWins) {
+  auto fib = NewFib();
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 0, 0), 15, 1).ok());
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 2, 0), 24, 2).ok());
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 2, 128), 25, 3).ok());
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 2, 200), 32, 4).ok());
+  uint32_t nh = 0;
+  ASSERT_TRUE(fib->Lookup(Ip(198, 19, 7, 7), &nh));
+  EXPECT_EQ(nh, 1u);
+  ASSERT_TRUE(fib->Lookup(Ip(198, 18, 2, 1), &nh));
+  EXPECT_EQ(nh, 2u);
+  ASSERT_TRUE(fib->Lookup(Ip(198, 18, 2, 129), &nh));
+  EXPECT_EQ(nh, 3u);
+  ASSERT_TRUE(fib->Lookup(Ip(198, 18, 2, 200), &nh));
+  EXPECT_EQ(nh, 4u);
+  EXPECT_FALSE(fib->Lookup(Ip(198, 20, 0, 1), &nh));
+}
+
+TEST(FibTest, DeleteUncoversTheShorterPrefix) {
+  auto fib = NewFib();
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 0, 0), 16, 7).ok());
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 5, 0), 24, 8).ok());
+  uint32_t nh = 0;
+  ASSERT_TRUE(fib->Lookup(Ip(198, 18, 5, 9), &nh));
+  EXPECT_EQ(nh, 8u);
+  ASSERT_TRUE(fib->Delete(Ip(198, 18, 5, 0), 24).ok());
+  ASSERT_TRUE(fib->Lookup(Ip(198, 18, 5, 9), &nh));
+  EXPECT_EQ(nh, 7u);
+  absl::Status gone = fib->Delete(Ip(198, 18, 5, 0), 24);
+  EXPECT_EQ(gone.code(), absl::StatusCode::kNotFound);
+}
+
+TEST(FibTest, DefaultRouteCatchesEverything) {
+  auto fib = NewFib();
+  ASSERT_TRUE(fib->Add(0, 0, 9).ok());
+  uint32_t nh = 0;
+  ASSERT_TRUE(fib->Lookup(Ip(203, 0, 113, 1), &nh));
+  EXPECT_EQ(nh, 9u);
+  ASSERT_TRUE(fib->Add(Ip(198, 18, 0, 0), 15, 3).ok());
+  ASSERT_TRUE(fib->Lookup(Ip(198, 18, 0, 1), &nh));
+  EXPECT_EQ(nh, 3u) << "a longer prefix beats the default";
+  ASSERT_TRUE(fib->Delete(0, 0).ok());
+  EXPECT_FALSE(fib->Lookup(Ip(203, 0, 113, 1), &nh));
+  EXPECT_EQ(fib->Delete(0, 0).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(FibTest, TenThousandRoutesEachFoundExactly) {
+  auto fib = NewFib();
+  // /30s and /28s inside 198.18.0.0/15, as the benchmark uses.
+  for (uint32_t i = 0; i < 10000; ++i) {
+    uint8_t len = i % 2 == 0 ? 30 : 28;
+    ASSERT_TRUE(fib->Add(Ip(198, 18, 0, 0) + i * 16, len, 1 + i % 1000).ok()) << i;
+  }
+  for (uint32_t i = 0; i < 10000; ++i) {
+    uint32_t nh = 0;
+    ASSERT_TRUE(fib->Lookup(Ip(198, 18, 0, 0) + i * 16 + 1, &nh)) << i;
+    EXPECT_EQ(nh, 1 + i % 1000);
+  }
+  uint32_t nh = 0;
+  EXPECT_FALSE(fib->Lookup(Ip(198, 18, 0, 0) + 0 * 16 + 5, &nh)) << "outside the /30";
+}
+
+TEST(FibTest, RejectsOversizedNexthopTable) {
+  auto fib = Fib::Create(1024, (1u << 24) + 1, nullptr, SOCKET_ID_ANY);
+  EXPECT_EQ(fib.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace vr::dataplane
