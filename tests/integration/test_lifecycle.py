@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -86,8 +87,8 @@ class StartStopTest(unittest.TestCase):
         self.topo = Topology()
         self.addCleanup(self.topo.close)
 
-    def start(self, topo=None):
-        router = Router(topo or self.topo, CONFIG)
+    def start(self, topo=None, config=CONFIG):
+        router = Router(topo or self.topo, config)
         self.addCleanup(router.stop)
         return router
 
@@ -109,6 +110,29 @@ class StartStopTest(unittest.TestCase):
 
     def test_sigint_stops_cleanly(self):
         self.check_clean_stop(signal.SIGINT)
+
+    def test_link_state_follows_the_device(self):
+        # af_packet in DPDK 22.11 reports its link up for ever; a TAP port reports the truth.
+        router = self.start(config=CONFIG + """  - name: c
+    device: net_tap0,iface=vrt-c
+    addresses: [198.18.3.1/24]
+""")
+
+        def link_c():
+            return next(p["link_up"] for p in router.stats()["ports"] if p["name"] == "c")
+
+        def wait_link(want):
+            deadline = time.time() + 5
+            while link_c() != want and time.time() < deadline:
+                time.sleep(0.1)
+            return link_c()
+
+        self.assertTrue(wait_link(True))
+        sh("ip", "-n", self.topo.r, "link", "set", "vrt-c", "down")
+        self.assertFalse(wait_link(False))
+        self.assertIn("port c (net_tap0,iface=vrt-c): link Link down", router.log())
+        sh("ip", "-n", self.topo.r, "link", "set", "vrt-c", "up")
+        self.assertTrue(wait_link(True))
 
     def test_two_instances_do_not_collide(self):
         other = Topology()
