@@ -353,5 +353,35 @@ class ForwardingTest(unittest.TestCase):
         self.assertIn("usage", r.stderr)
 
 
+class IcmpRateLimitTest(unittest.TestCase):
+    """ICMP errors come out of a token bucket: a burst of them, then one per 1/rate seconds."""
+
+    def test_errors_beyond_the_bucket_are_counted_not_sent(self):
+        topo = Topology()
+        self.addCleanup(topo.close)
+        config = CONFIG.replace("rate_per_second: 100000", "rate_per_second: 1") \
+                       .replace("burst: 100000", "burst: 5")
+        router = Router(topo, config)
+        self.addCleanup(router.stop)
+        a_mac = topo.mac(topo.a, "eth0")
+        n = 40
+        probe = P.ip4_udp("198.18.1.2", "198.18.64.1", b"p")  # no route: 3/0 each
+        before = router.flat()
+        s = P.packet_socket(socket_in, topo.a, "eth0")
+        with s:
+            for _ in range(n):
+                s.send(P.ether(ROUTER_A_MAC, a_mac, probe))
+        deadline = time.time() + 3
+        while router.flat()["ip4_no_route"] - before["ip4_no_route"] < n and time.time() < deadline:
+            time.sleep(0.05)
+        d = delta(before, router.flat())
+        self.assertEqual(d.get("ip4_no_route"), n)
+        sent, limited = d.get("icmp_errors_sent", 0), d.get("icmp_errors_ratelimited", 0)
+        self.assertEqual(sent + limited, n)
+        self.assertGreaterEqual(sent, 5, "the whole burst goes out")
+        self.assertLessEqual(sent, 5 + 4, "then one per second at most")
+        self.assertEqual(router.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
