@@ -261,7 +261,7 @@ void Router::PollLinks() {
     PortState& ps = ports_[id];
     bool up = ps.port->LinkUp();
     if (up != ps.link_up) {
-      VR_LOG_NOTICE("port %s (%s): link %s", ps.port->name(), ps.port->devargs(),
+      VR_LOG_NOTICE("port %s (%s): %s", ps.port->name(), ps.port->devargs(),
                     ps.port->LinkDescription());
       ps.link_up = up;
     }

@@ -12,7 +12,8 @@ declare -A pc_pkgs=(
 declare -A cmd_pkgs=(
   [meson]=meson [ninja]=ninja-build [pkg-config]=pkg-config [dpdk-testpmd]=dpdk-dev
   [ip]=iproute2 [ping]=iputils-ping [nc]=netcat-openbsd [ethtool]=ethtool [flock]=util-linux
-  [tcpdump]=tcpdump [g++]=g++ [/usr/bin/python3]=python3
+  [tcpdump]=tcpdump [g++]=g++ [/usr/bin/python3]=python3 [sysctl]=procps
+  [nc.openbsd]=netcat-openbsd   # scripts/demo.sh needs this flavour's -N, whatever `nc` points to
 )
 declare -A file_pkgs=(
   [/usr/lib/python3/dist-packages/scapy/__init__.py]=python3-scapy

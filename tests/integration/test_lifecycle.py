@@ -130,7 +130,7 @@ class StartStopTest(unittest.TestCase):
         self.assertTrue(wait_link(True))
         sh("ip", "-n", self.topo.r, "link", "set", "vrt-c", "down")
         self.assertFalse(wait_link(False))
-        self.assertIn("port c (net_tap0,iface=vrt-c): link Link down", router.log())
+        self.assertIn("port c (net_tap0,iface=vrt-c): Link down", router.log())
         sh("ip", "-n", self.topo.r, "link", "set", "vrt-c", "up")
         self.assertTrue(wait_link(True))
 
