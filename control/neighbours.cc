@@ -191,7 +191,7 @@ void NeighbourTable::SendRequest(Neighbour* n, bool unicast) {
 }
 
 void NeighbourTable::OnArpFrame(rte_mbuf* m) {
-  uint16_t port = Meta(m)->rx_port;
+  uint16_t port = m->port;
   if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) {
     env_.counters->Drop(DropReason::kArpInvalid);
     return (void)rte_pktmbuf_free(m);

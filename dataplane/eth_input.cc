@@ -1,31 +1,35 @@
 // Ethernet input: checks the frame is for this port and dispatches by EtherType. ARP goes to the
-// control lcore whole; IPv4 continues here; everything else is dropped and counted by reason.
+// control lcore whole; IPv4 continues on the burst's fast path; everything else is dropped.
 #include <rte_ether.h>
 
 #include "dataplane/worker.h"
 
 namespace vr::dataplane {
 
-void Worker::EthInput(uint16_t port, rte_mbuf* m) {
+rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast) {
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
-    return Drop(m, DropReason::kEthTruncated);
+    Drop(m, DropReason::kEthTruncated);
+    return nullptr;
   }
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   // Ports run promiscuous (vdevs cannot always filter by MAC), so the filter is ours.
   bool group = rte_is_multicast_ether_addr(&eth->dst_addr);
-  if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &fib_->port(port).mac)) {
-    return Drop(m, DropReason::kL2OtherHost);
+  if (!group && unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &fib_->port(port).mac))) {
+    Drop(m, DropReason::kL2OtherHost);
+    return nullptr;
   }
-  Meta(m)->rx_port = port;
-  switch (eth->ether_type) {
-    case RTE_BE16(RTE_ETHER_TYPE_IPV4):
-      return Ip4Input(port, m, group);
-    case RTE_BE16(RTE_ETHER_TYPE_ARP):
-      counters_.Count(Event::kArpFramesPunted);
-      return Punt(XqAction::kArpFrame, m);
-    default:
-      return Drop(m, DropReason::kEthertypeUnsupported);
+  m->port = port;  // PMDs set it too; tests and InQ re-injection may not
+  if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
+    *link_broadcast = group;
+    return reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   }
+  if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+    counters_.Count(Event::kArpFramesPunted);
+    Punt(XqAction::kArpFrame, m);
+  } else {
+    Drop(m, DropReason::kEthertypeUnsupported);
+  }
+  return nullptr;
 }
 
 }  // namespace vr::dataplane

@@ -111,7 +111,7 @@ void Worker::IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu) {
     counters_.Count(Event::kIcmpErrorsSuppressed);
     return (void)rte_pktmbuf_free(m);
   }
-  uint32_t src = fib_->port(Meta(m)->rx_port).addr;
+  uint32_t src = fib_->port(m->port).addr;
   if (src == 0) {  // the ingress port has no address to speak from
     counters_.Count(Event::kIcmpErrorsSuppressed);
     return (void)rte_pktmbuf_free(m);

@@ -1,37 +1,43 @@
-// IPv4 input: validates the header (RFC 1812 §5.2.2), trims link padding, filters martians,
-// looks the destination up and hands the packet to local delivery or forwarding.
+// IPv4 input in two halves around the burst's bulk route lookup: Ip4Input validates the header
+// (RFC 1812 §5.2.2), trims link padding and filters martians; Ip4Route acts on the lookup.
 #include <rte_ether.h>
 
-#include "dataplane/ip4_check.h"
 #include "dataplane/icmp4.h"
+#include "dataplane/ip4_check.h"
 #include "dataplane/worker.h"
 
 namespace vr::dataplane {
 
-void Worker::Ip4Input(uint16_t port, rte_mbuf* m, bool link_broadcast) {
-  (void)port;
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+bool Worker::Ip4Input(rte_mbuf* m, rte_ipv4_hdr* ip) {
   uint32_t l3_len = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr);
-  if (DropReason r = Ip4Check(ip, l3_len); unlikely(r != kIp4Ok)) return Drop(m, r);
-
+  if (DropReason r = Ip4Check(ip, l3_len); unlikely(r != kIp4Ok)) {
+    Drop(m, r);
+    return false;
+  }
   // Ethernet pads short frames: what follows the IP total length is not part of the packet.
   uint32_t total = rte_be_to_cpu_16(ip->total_length);
   if (unlikely(total < l3_len)) rte_pktmbuf_trim(m, l3_len - total);
 
   uint32_t src = rte_be_to_cpu_32(ip->src_addr);
   uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  if (unlikely(Ip4MartianSource(src))) return Drop(m, DropReason::kIp4MartianSource);
-  if (unlikely(Ip4MartianDestination(dst))) return Drop(m, DropReason::kIp4MartianDestination);
-  if (unlikely(Ip4Multicast(dst))) return Drop(m, DropReason::kIp4Multicast);
+  DropReason r = kIp4Ok;
+  if (unlikely(Ip4MartianSource(src))) r = DropReason::kIp4MartianSource;
+  else if (unlikely(Ip4MartianDestination(dst))) r = DropReason::kIp4MartianDestination;
+  else if (unlikely(Ip4Multicast(dst))) r = DropReason::kIp4Multicast;
+  if (unlikely(r != kIp4Ok)) {
+    Drop(m, r);
+    return false;
+  }
+  return true;
+}
 
-  uint32_t nh;
-  if (unlikely(!fib_->Lookup(dst, &nh))) {
+void Worker::Ip4Route(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh, bool link_broadcast) {
+  if (unlikely(nh == Fib::kNoRoute)) {
     if (link_broadcast) return Drop(m, DropReason::kIp4LinkBroadcast);
     counters_.Drop(DropReason::kIp4NoRoute);
     return IcmpError(m, kIcmpDestUnreachable, 0 /* net unreachable */, 0);
   }
-  NhKind kind = fib_->nexthop(nh).kind;
-  if (kind == NhKind::kLocal) return Ip4Local(m, ip);
+  if (fib_->nexthop(nh).kind == NhKind::kLocal) return Ip4Local(m, ip);
   // §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
   if (unlikely(link_broadcast)) return Drop(m, DropReason::kIp4LinkBroadcast);
   Ip4Forward(m, ip, nh);

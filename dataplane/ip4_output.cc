@@ -13,12 +13,6 @@ namespace {
 // keeps the array on the stack small is fine and anything beyond it is counted as a failure.
 constexpr uint16_t kMaxFragments = 64;
 
-inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const rte_ether_addr& src) {
-  memcpy(eth->dst_addr.addr_bytes, &l2, RTE_ETHER_ADDR_LEN);
-  rte_ether_addr_copy(&src, &eth->src_addr);
-  eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-}
-
 }  // namespace
 
 void Worker::Ip4Output(rte_mbuf* m, uint32_t nh_index) {

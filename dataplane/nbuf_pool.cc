@@ -13,7 +13,8 @@ absl::StatusOr<std::unique_ptr<NbufPool>> NbufPool::Create(uint32_t count, int s
   if (count == 0 || count > kXqParamMask + 1) {
     return absl::InvalidArgumentError(absl::StrFormat("nbuf pool size %u out of range", count));
   }
-  uint16_t priv = RTE_ALIGN(sizeof(NbufMeta), RTE_MBUF_PRIV_ALIGN);
+  // A whole cache line of private area keeps every packet's data cache-line aligned.
+  uint16_t priv = RTE_ALIGN(sizeof(NbufMeta), RTE_CACHE_LINE_SIZE);
   // Names are global to the EAL; tests create several pools in one process.
   static int instance = 0;
   std::string name = absl::StrFormat("vr_nbufs_%d", instance++);

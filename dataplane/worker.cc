@@ -5,6 +5,8 @@
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
+#include "dataplane/checksum.h"
+
 namespace vr::dataplane {
 
 Worker::Worker(const WorkerSetup& setup)
@@ -47,7 +49,71 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   // Headers of the whole burst are fetched before the first is parsed, so each packet's miss
   // overlaps the work on the ones before it.
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-  for (uint16_t i = 0; i < n; ++i) EthInput(port, pkts[i]);
+
+  // Three passes: parse and validate, look every destination up at once, then act per packet.
+  // The middle pass is why: route table loads of different packets overlap rather than each
+  // packet waiting on its own chain of misses.
+  rte_mbuf* ms[kBurst];
+  rte_ipv4_hdr* ips[kBurst];
+  alignas(16) uint32_t dst[kBurst];
+  uint32_t nh[kBurst];
+  uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
+  uint32_t k = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    bool group = false;
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], &group);
+    if (ip == nullptr || !Ip4Input(pkts[i], ip)) continue;
+    ms[k] = pkts[i];
+    ips[k] = ip;
+    dst[k] = rte_be_to_cpu_32(ip->dst_addr);
+    broadcast |= uint32_t{group} << k;
+    ++k;
+  }
+  for (uint32_t j = k; j % 4 != 0; ++j) dst[j] = 0;  // LookupBulk works in fours
+  fib_->LookupBulk(dst, nh, k);
+
+  // The common case, forwarded to a resolved neighbour within the egress MTU, is done right here
+  // with its counter summed per burst; anything else takes the stage functions, which apply the
+  // same rules in full (Ip4Route -> Ip4Forward -> Ip4Output).
+  rte_mbuf* fwd[kBurst];  // forwarded on the fast path, in order
+  uint16_t out_port[kBurst];
+  uint32_t forwarded = 0;
+  bool one_port = true;
+  for (uint32_t j = 0; j < k; ++j) {
+    rte_mbuf* m = ms[j];
+    rte_ipv4_hdr* ip = ips[j];
+    uint32_t idx = nh[j];
+    bool group = (broadcast >> j) & 1;
+    if (likely(idx != Fib::kNoRoute && !group)) {
+      const Nexthop& h = fib_->nexthop(idx);
+      uint64_t l2 = h.l2.load(std::memory_order_acquire);
+      const PortView& out = fib_->port(h.port);
+      if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
+                 rte_be_to_cpu_16(ip->total_length) <= out.mtu)) {
+        Ip4DecrementTtl(ip);
+        if (unlikely(!used_[idx])) used_[idx] = 1;
+        WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out.mac);
+        fwd[forwarded] = m;
+        out_port[forwarded] = h.port;
+        one_port &= h.port == out_port[0];
+        ++forwarded;
+        continue;
+      }
+    }
+    Ip4Route(m, ip, idx, group);
+  }
+  if (forwarded == 0) return;
+  counters_.Count(Event::kIp4Forwarded, forwarded);
+  // Usually the whole burst leaves by one port: append it as a block, not packet by packet.
+  if (one_port) {
+    TxBuffer& b = tx_[out_port[0]];
+    if (b.count + forwarded > kBurst) SendTx(out_port[0], b);
+    memcpy(&b.pkts[b.count], fwd, forwarded * sizeof(fwd[0]));
+    b.count += forwarded;
+    if (b.count == kBurst) SendTx(out_port[0], b);
+    return;
+  }
+  for (uint32_t j = 0; j < forwarded; ++j) Transmit(out_port[j], fwd[j]);
 }
 
 uint32_t Worker::DrainInq() {

@@ -2,6 +2,7 @@
 // IPv4 stages, and exchanges what it cannot finish with the control lcore over InQ/OutQ.
 #pragma once
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -19,6 +20,7 @@
 namespace vr::dataplane {
 
 constexpr uint16_t kBurst = 32;
+static_assert(kBurst <= 32, "ProcessBurst keeps one bit per packet in a uint32_t");
 
 struct WorkerSetup {
   uint32_t index = 0;          // 0-based worker number: its RX/TX queue id and RCU thread id
@@ -32,6 +34,12 @@ struct WorkerSetup {
   uint32_t icmp_burst = 100;
   const std::atomic<bool>* stop = nullptr;
 };
+
+inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const rte_ether_addr& src) {
+  memcpy(eth->dst_addr.addr_bytes, &l2, RTE_ETHER_ADDR_LEN);
+  rte_ether_addr_copy(&src, &eth->src_addr);
+  eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+}
 
 class Worker {
  public:
@@ -57,8 +65,11 @@ class Worker {
 
  private:
   // Stages, one per file: eth_input.cc, ip4_input.cc, ip4_forward.cc, icmp4.cc, ip4_output.cc.
-  void EthInput(uint16_t port, rte_mbuf* m);
-  void Ip4Input(uint16_t port, rte_mbuf* m, bool link_broadcast);
+  // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted or dropped.
+  rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast);
+  // Returns false when the packet was dropped.
+  bool Ip4Input(rte_mbuf* m, rte_ipv4_hdr* ip);
+  void Ip4Route(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh, bool link_broadcast);
   void Ip4Forward(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh_index);
   void Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip);
   void IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu);

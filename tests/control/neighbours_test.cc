@@ -79,7 +79,7 @@ class NeighbourTest : public ::testing::Test {
     arp->arp_data.arp_sip = rte_cpu_to_be_32(sip);
     memset(&arp->arp_data.arp_tha, 0, 6);
     arp->arp_data.arp_tip = rte_cpu_to_be_32(tip);
-    Meta(m)->rx_port = 0;
+    m->port = 0;
     return m;
   }
   // A routed packet the worker could not send: its next hop (a connected-subnet one) has no MAC.

@@ -78,6 +78,29 @@ TEST(FibTest, TenThousandRoutesEachFoundExactly) {
   EXPECT_FALSE(fib->Lookup(Ip(198, 18, 0, 0) + 0 * 16 + 5, &nh)) << "outside the /30";
 }
 
+// The worker's path: a burst of lookups in fours must agree with one-by-one lookups, misses and
+// the default route included, for every burst length (tails that are not a multiple of four).
+TEST(FibTest, BulkLookupAgreesWithSingleLookups) {
+  auto fib = NewFib();
+  for (uint32_t i = 0; i < 64; ++i) {
+    ASSERT_TRUE(fib->Add(Ip(198, 18, 0, 0) + i * 256, i % 2 ? 24 : 25, 10 + i).ok());
+  }
+  for (bool with_default : {false, true}) {
+    if (with_default) ASSERT_TRUE(fib->Add(0, 0, 999).ok());
+    for (uint32_t n = 0; n <= 32; ++n) {
+      alignas(16) uint32_t dst[32] = {};
+      uint32_t got[32];
+      for (uint32_t j = 0; j < n; ++j) dst[j] = Ip(198, 18, 0, 0) + j * 517 * (n + 1);
+      fib->LookupBulk(dst, got, n);
+      for (uint32_t j = 0; j < n; ++j) {
+        uint32_t want = 0;
+        if (!fib->Lookup(dst[j], &want)) want = Fib::kNoRoute;
+        EXPECT_EQ(got[j], want) << "n=" << n << " j=" << j << " default=" << with_default;
+      }
+    }
+  }
+}
+
 TEST(FibTest, RejectsOversizedNexthopTable) {
   auto fib = Fib::Create(1024, (1u << 24) + 1, nullptr, SOCKET_ID_ANY);
   EXPECT_EQ(fib.status().code(), absl::StatusCode::kInvalidArgument);
