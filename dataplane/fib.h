@@ -46,6 +46,9 @@ inline rte_ether_addr UnpackMac(uint64_t v) {
   return mac;
 }
 
+// The first six bytes of a 64-bit load are a MAC, whatever the byte order.
+inline const uint64_t kMacMask = PackMac(rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}});
+
 // What the forwarding path needs of a port. Filled by control before workers start; MTU may be
 // changed later by control with a single aligned store.
 struct PortView {
@@ -53,6 +56,20 @@ struct PortView {
   uint32_t mtu = 1500;      // control: wo, dataplane: ro
   uint32_t addr = 0;        // primary IPv4 address, network order: the source of ICMP errors
   bool enabled = false;
+  // The MAC as words the fast path uses: one compare on input, one store for bytes 6..13 (source
+  // MAC and EtherType IPv4) of a rewritten header.
+  uint64_t mac_word = 0;
+  uint64_t src_word = 0;
+
+  void SetMac(const rte_ether_addr& m) {
+    mac = m;
+    mac_word = PackMac(m);
+    uint16_t type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    uint8_t bytes[8];
+    memcpy(bytes, m.addr_bytes, RTE_ETHER_ADDR_LEN);
+    memcpy(bytes + RTE_ETHER_ADDR_LEN, &type, sizeof(type));
+    memcpy(&src_word, bytes, sizeof(bytes));
+  }
 };
 
 class Fib {

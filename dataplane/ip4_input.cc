@@ -20,15 +20,13 @@ bool Worker::Ip4Input(rte_mbuf* m, rte_ipv4_hdr* ip) {
 
   uint32_t src = rte_be_to_cpu_32(ip->src_addr);
   uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  DropReason r = kIp4Ok;
-  if (unlikely(Ip4MartianSource(src))) r = DropReason::kIp4MartianSource;
-  else if (unlikely(Ip4MartianDestination(dst))) r = DropReason::kIp4MartianDestination;
-  else if (unlikely(Ip4Multicast(dst))) r = DropReason::kIp4Multicast;
-  if (unlikely(r != kIp4Ok)) {
-    Drop(m, r);
-    return false;
-  }
-  return true;
+  uint8_t cls = (kFirstOctetClass[src >> 24] & kBadSource) |
+                (kFirstOctetClass[dst >> 24] & (kBadDestination | kMulticastDestination));
+  if (likely(cls == 0)) return true;
+  Drop(m, (cls & kBadSource)        ? DropReason::kIp4MartianSource
+          : (cls & kBadDestination) ? DropReason::kIp4MartianDestination
+                                    : DropReason::kIp4Multicast);
+  return false;
 }
 
 void Worker::Ip4Route(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh, bool link_broadcast) {

@@ -30,7 +30,7 @@ void Worker::Ip4Output(rte_mbuf* m, uint32_t nh_index) {
   if (unlikely(!used_[nh_index])) used_[nh_index] = 1;
   const PortView& port = fib_->port(nh.port);
   if (unlikely(rte_be_to_cpu_16(ip->total_length) > port.mtu)) return Fragment(m, nh.port, l2);
-  WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, port.mac);
+  WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, port);
   Transmit(nh.port, m);
 }
 
@@ -54,7 +54,7 @@ void Worker::Fragment(rte_mbuf* m, uint16_t port, uint64_t l2) {
       Drop(f, DropReason::kIp4FragFailed);
       continue;
     }
-    WriteEthernet(eth, l2, pv.mac);
+    WriteEthernet(eth, l2, pv);
     Transmit(port, f);
   }
   counters_.Count(Event::kFragmentsSent, n);

@@ -92,7 +92,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
                  rte_be_to_cpu_16(ip->total_length) <= out.mtu)) {
         Ip4DecrementTtl(ip);
         if (unlikely(!used_[idx])) used_[idx] = 1;
-        WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out.mac);
+        WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);
         fwd[forwarded] = m;
         out_port[forwarded] = h.port;
         one_port &= h.port == out_port[0];
@@ -107,6 +107,15 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   // Usually the whole burst leaves by one port: append it as a block, not packet by packet.
   if (one_port) {
     TxBuffer& b = tx_[out_port[0]];
+    if (b.count == 0) {  // the usual case: straight to the driver, no copy
+      uint16_t sent = rte_eth_tx_burst(out_port[0], setup_.index, fwd, forwarded);
+      counters_.tx_packets += sent;
+      if (unlikely(sent < forwarded)) {
+        counters_.Drop(DropReason::kTxFull, forwarded - sent);
+        rte_pktmbuf_free_bulk(&fwd[sent], forwarded - sent);
+      }
+      return;
+    }
     if (b.count + forwarded > kBurst) SendTx(out_port[0], b);
     memcpy(&b.pkts[b.count], fwd, forwarded * sizeof(fwd[0]));
     b.count += forwarded;

@@ -35,10 +35,12 @@ struct WorkerSetup {
   const std::atomic<bool>* stop = nullptr;
 };
 
-inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const rte_ether_addr& src) {
-  memcpy(eth->dst_addr.addr_bytes, &l2, RTE_ETHER_ADDR_LEN);
-  rte_ether_addr_copy(&src, &eth->src_addr);
-  eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+// Two overlapping 8-byte stores: destination (its last two bytes are overwritten next), then
+// source MAC and EtherType together.
+inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const PortView& out) {
+  auto* h = reinterpret_cast<uint8_t*>(eth);
+  memcpy(h, &l2, sizeof(l2));
+  memcpy(h + RTE_ETHER_ADDR_LEN, &out.src_word, sizeof(out.src_word));
 }
 
 class Worker {

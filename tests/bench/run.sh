@@ -8,7 +8,7 @@ export LC_ALL=C
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${BUILD:-build}   # as in the Makefile; relative to the project root
 [[ $build == /* ]] || build=$root/$build
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 warmup=${BENCH_WARMUP:-2}    # seconds of forwarding before the window opens
 window=${BENCH_SECONDS:-5}   # seconds measured
 routes=10000
