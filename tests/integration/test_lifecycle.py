@@ -111,6 +111,25 @@ class StartStopTest(unittest.TestCase):
     def test_sigint_stops_cleanly(self):
         self.check_clean_stop(signal.SIGINT)
 
+    def test_no_free_hugepages_falls_back_to_no_huge(self):
+        # A private mount namespace where sysfs says no 2 MB page is free: the machine's real
+        # hugepages stay untouched, and vrouterd must run anyway, warning why it is slower.
+        zero = os.path.join(tempfile.mkdtemp(prefix="vrt-huge-"), "free_hugepages")
+        with open(zero, "w") as f:
+            f.write("0\n")
+        free = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+        wrapper = ["unshare", "-m", "sh", "-c", f'mount --bind {zero} {free} && exec "$0" "$@"']
+        router = Router(self.topo, CONFIG, wrapper=wrapper)
+        self.addCleanup(router.stop)
+        self.assertIn("only 0 free 2 MB hugepages", router.log())
+        self.assertIn("running with --no-huge", router.log())
+        self.assertIn("(no hugepages)", router.log())
+        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.1.1", ns=self.topo.a)
+        runtime = f"/var/run/dpdk/vrouterd-{router.proc.pid}"
+        self.assertTrue(os.path.isdir(runtime), "EAL's per-process runtime directory")
+        self.assertEqual(router.stop(), 0, router.log())
+        self.assertFalse(os.path.exists(runtime), "removed at stop")
+
     def test_link_state_follows_the_device(self):
         # af_packet in DPDK 22.11 reports its link up for ever; a TAP port reports the truth.
         router = self.start(config=CONFIG + """  - name: c

@@ -109,7 +109,7 @@ class Topology:
 class Router:
     """vrouterd in the topology's router namespace, on a config written from `yaml_text`."""
 
-    def __init__(self, topo, yaml_text, extra_args=()):
+    def __init__(self, topo, yaml_text, extra_args=(), wrapper=()):
         self.topo = topo
         self.dir = tempfile.mkdtemp(prefix="vrt-")
         self.sock = os.path.join(self.dir, "control.sock")
@@ -119,7 +119,8 @@ class Router:
         self.log_path = os.path.join(self.dir, "vrouterd.log")
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", topo.r, VROUTERD, "--config", self.config, *extra_args],
+            ["ip", "netns", "exec", topo.r, *wrapper, VROUTERD, "--config", self.config,
+             *extra_args],
             stdout=self._log, stderr=subprocess.STDOUT)
         atexit.register(self.stop)
         deadline = time.time() + 30
