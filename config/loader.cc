@@ -28,7 +28,7 @@ using Keys = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 7> kTopKeys = {"dataplane", "control", "arp",       "icmp",
                                                       "ports",     "routes",  "neighbours"};
-constexpr std::array<std::string_view, 1> kControlKeys = {"socket"};
+constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
 constexpr std::array<std::string_view, 5> kPortKeys = {"name", "device", "mac", "mtu", "addresses"};
 constexpr std::array<std::string_view, 3> kRouteKeys = {"prefix", "via", "type"};
 constexpr std::array<std::string_view, 3> kNeighbourKeys = {"ip", "mac", "port"};
@@ -117,6 +117,14 @@ std::string Describe(const YAML::Node& n) {
 // 15 is IFNAMSIZ - 1, so that a port name can also name a kernel interface (knet/).
 bool IsPortName(std::string_view s) {
   return !s.empty() && s.size() <= 15 && absl::c_all_of(s, [](char c) {
+    return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+// POSIX's portable filename characters, at most 32 of them (the usual limit of groupadd); a leading
+// '-' would read as an option to chgrp and friends.
+bool IsGroupName(std::string_view s) {
+  return !s.empty() && s.size() <= 32 && s[0] != '-' && absl::c_all_of(s, [](char c) {
     return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
   });
 }
@@ -439,14 +447,23 @@ absl::Status Loader::ReadControl(const Fields& top, ControlConfig* c) const {
   if (e == nullptr) return absl::OkStatus();
   absl::StatusOr<Fields> f = ReadMap(e->value, e->where(), "control", kControlKeys);
   if (!f.ok()) return f.status();
-  const Entry* socket = f->Find("socket");
-  if (socket == nullptr) return absl::OkStatus();
-  // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
-  std::string path = socket->value.IsScalar() ? socket->value.Scalar() : "";
-  if (path.empty() || path[0] != '/' || path.size() > 107) {
-    return Expected(*socket, "an absolute path of at most 107 bytes");
+  if (const Entry* socket = f->Find("socket")) {
+    // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+    std::string path = socket->value.IsScalar() ? socket->value.Scalar() : "";
+    if (path.empty() || path[0] != '/' || path.size() > 107) {
+      return Expected(*socket, "an absolute path of at most 107 bytes");
+    }
+    c->socket = path;
   }
-  c->socket = path;
+  if (const Entry* group = f->Find("group")) {
+    // Only the form is checked: whether the group exists is a question for the host it runs on.
+    if (!group->value.IsScalar() || !IsGroupName(group->value.Scalar())) {
+      return Expected(*group,
+                      "a group name of 1 to 32 characters from A-Z a-z 0-9 _ . -, not starting "
+                      "with -");
+    }
+    c->group = group->value.Scalar();
+  }
   return absl::OkStatus();
 }
 

@@ -1,0 +1,372 @@
+// Tests of config/writer.cc (FormatConfig) and of what it relies on: Config equality that ignores
+// where values came from, and the control.group key. A saved config must load back to the same
+// state, so most tests are round trips: load, format, load again, compare.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace vr::config {
+namespace {
+
+std::string FirstLine(const absl::Status& s) {
+  std::string m(s.message());
+  return m.substr(0, m.find('\n'));
+}
+
+uint32_t Ip(std::string_view s) { return *ParseIp4(s); }
+
+// Every key of every section set away from its default: a mac on one port and not on another, a
+// port without addresses, each route type, neighbours with and without an explicit port.
+constexpr std::string_view kEveryKey = R"(
+dataplane: {workers: 4, nbufs: 65535}
+control:
+  socket: /tmp/vr.sock
+  group: vrouter
+arp: {hold_packets: 8, reachable_seconds: 60, retries: 5, retry_ms: 250, gc_seconds: 600}
+icmp: {rate_per_second: 50, burst: 10}
+neighbours:
+  - ip: 198.18.2.2
+    mac: 02:00:00:00:00:BB
+  - ip: 10.0.0.1
+    mac: 02:00:00:00:00:cc
+    port: uplink
+ports:
+  - name: a
+    device: net_af_packet0,iface=vr-a
+    mac: 02:00:00:00:00:01
+    mtu: 9000
+    addresses: [198.18.1.1/24, 198.18.3.1/31]
+  - name: b
+    device: net_af_packet1,iface=vr-b
+    addresses:
+      - 198.18.2.1/24
+  - name: uplink
+    device: 0000:03:00.0
+    mtu: 576
+    addresses: [10.0.0.2/30]
+  - name: spare
+    device: net_tap0
+routes:
+  - prefix: 0.0.0.0/0
+    via: 10.0.0.1
+  - prefix: 198.19.0.0/16
+    via: 198.18.2.2
+    type: forward
+  - prefix: 198.19.255.0/24
+    type: blackhole
+  - prefix: 198.18.128.0/20
+    type: unreachable
+  - prefix: 198.20.0.0/16
+    via: 198.18.3.0
+)";
+
+constexpr std::string_view kMinimal = "ports:\n  - name: a\n    device: 0000:03:00.0\n";
+
+Config Load(std::string_view text, std::string_view file = "t.yaml") {
+  absl::StatusOr<Config> c = ParseConfig(text, file);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *c : Config{};
+}
+
+// Formats c, loads the text back under another file name and expects an equal config.
+void ExpectRoundTrip(const Config& c) {
+  std::string text = FormatConfig(c);
+  SCOPED_TRACE(text);
+  absl::StatusOr<Config> back = ParseConfig(text, "written.yaml");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == c);
+  // Spelled out too, so that a failure says which part differs.
+  EXPECT_TRUE(back->dataplane == c.dataplane);
+  EXPECT_TRUE(back->control == c.control);
+  EXPECT_TRUE(back->arp == c.arp);
+  EXPECT_TRUE(back->icmp == c.icmp);
+  EXPECT_TRUE(back->ports == c.ports);
+  EXPECT_TRUE(back->routes == c.routes);
+  EXPECT_TRUE(back->neighbours == c.neighbours);
+}
+
+TEST(FormatConfig, DemoRoundTrips) {
+  absl::StatusOr<Config> c = LoadConfigFile(VR_SOURCE_DIR "/config/examples/demo.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectRoundTrip(*c);
+}
+
+TEST(FormatConfig, EveryKeyRoundTrips) {
+  Config c = Load(kEveryKey);
+  // The config really is away from the defaults everywhere, or the round trip proves little.
+  Config defaults;
+  EXPECT_FALSE(c.dataplane == defaults.dataplane);
+  EXPECT_FALSE(c.control == defaults.control);
+  EXPECT_FALSE(c.arp == defaults.arp);
+  EXPECT_FALSE(c.icmp == defaults.icmp);
+  ASSERT_EQ(c.ports.size(), 4u);
+  ASSERT_EQ(c.routes.size(), 5u);
+  ASSERT_EQ(c.neighbours.size(), 2u);
+  ExpectRoundTrip(c);
+}
+
+TEST(FormatConfig, MinimalRoundTrips) { ExpectRoundTrip(Load(kMinimal)); }
+
+TEST(FormatConfig, OutputIsStable) {
+  for (std::string_view text : {kEveryKey, kMinimal}) {
+    std::string once = FormatConfig(Load(text));
+    EXPECT_EQ(FormatConfig(Load(once, "once.yaml")), once);
+  }
+  absl::StatusOr<Config> demo = LoadConfigFile(VR_SOURCE_DIR "/config/examples/demo.yaml");
+  ASSERT_TRUE(demo.ok()) << demo.status();
+  std::string once = FormatConfig(*demo);
+  EXPECT_EQ(FormatConfig(Load(once, "once.yaml")), once);
+}
+
+// The whole text for a small config: the shape docs/config.md documents, every default written.
+TEST(FormatConfig, WritesEveryKeyInAFixedOrder) {
+  Config c = Load(
+      "ports:\n"
+      "  - name: a\n"
+      "    device: net_tap0\n"
+      "    addresses: [198.18.1.1/24, 198.18.9.1/32]\n"
+      "  - name: b\n"
+      "    device: net_tap1\n"
+      "    mac: 02:00:00:00:00:0B\n"
+      "    addresses: [198.18.2.1/24]\n"
+      "    mtu: 9000\n"
+      "routes:\n"
+      "  - {prefix: 198.19.255.0/24, type: blackhole}\n"
+      "  - {prefix: 0.0.0.0/0, via: 198.18.2.2, type: forward}\n"
+      "  - {prefix: 198.18.128.0/20, type: unreachable}\n"
+      "neighbours:\n"
+      "  - {ip: 198.18.2.2, mac: 02:00:00:00:00:bb}\n");
+  EXPECT_EQ(FormatConfig(c),
+            "# Written by vrouterd: its running configuration, every key given (docs/config.md).\n"
+            "# Check an edited copy with `vrouterd --config FILE --check`.\n"
+            "\n"
+            "dataplane:\n"
+            "  workers: 1\n"
+            "  nbufs: 16383\n"
+            "\n"
+            "control:\n"
+            "  socket: /run/vrouter/control.sock\n"
+            "\n"
+            "arp:\n"
+            "  hold_packets: 16\n"
+            "  reachable_seconds: 30\n"
+            "  retries: 3\n"
+            "  retry_ms: 1000\n"
+            "  gc_seconds: 120\n"
+            "\n"
+            "icmp:\n"
+            "  rate_per_second: 1000\n"
+            "  burst: 100\n"
+            "\n"
+            "ports:\n"
+            "  - name: a\n"
+            "    device: net_tap0\n"
+            "    mtu: 1500\n"
+            "    addresses: [198.18.1.1/24, 198.18.9.1/32]\n"
+            "  - name: b\n"
+            "    device: net_tap1\n"
+            "    mac: 02:00:00:00:00:0b\n"
+            "    mtu: 9000\n"
+            "    addresses: [198.18.2.1/24]\n"
+            "\n"
+            "routes:\n"
+            "  - prefix: 198.19.255.0/24\n"
+            "    type: blackhole\n"
+            "  - prefix: 0.0.0.0/0\n"
+            "    via: 198.18.2.2\n"
+            "  - prefix: 198.18.128.0/20\n"
+            "    type: unreachable\n"
+            "\n"
+            "neighbours:\n"
+            "  - ip: 198.18.2.2\n"
+            "    mac: 02:00:00:00:00:bb\n"
+            "    port: b\n");
+}
+
+TEST(FormatConfig, EmptyListsAreWrittenEmpty) {
+  std::string text = FormatConfig(Load(kMinimal));
+  EXPECT_NE(text.find("\n    addresses: []\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nroutes: []\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nneighbours: []\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("mac:"), std::string::npos) << text;
+  EXPECT_EQ(text.find("group:"), std::string::npos) << text;
+}
+
+// Strings YAML would misread if written plain: a name yaml-cpp reads as null, devargs starting with
+// YAML indicators or ending in ':', a socket path with spaces, quotes, '#', a tab and a backslash.
+TEST(FormatConfig, QuotesWhatYamlWouldMisread) {
+  Config c = Load(
+      "control:\n"
+      "  socket: \"/tmp/my dir/it's \\\"vr\\\" #1\\t\\\\.sock\"\n"
+      "  group: 1000\n"
+      "ports:\n"
+      "  - name: 'null'\n"
+      "    device: '*dev'\n"
+      "    addresses: [198.18.1.1/24]\n"
+      "  - name: 'true'\n"
+      "    device: 'x:'\n"
+      "  - name: '-'\n"
+      "    device: '#tap'\n"
+      "  - name: '123'\n"
+      "    device: \"net_pcap0,rx_pcap=/tmp/a'b\"\n"
+      "neighbours:\n"
+      "  - {ip: 198.18.1.2, mac: 02:00:00:00:00:bb, port: 'null'}\n");
+  ASSERT_EQ(c.ports.size(), 4u);
+  EXPECT_EQ(c.control.socket, "/tmp/my dir/it's \"vr\" #1\t\\.sock");
+  EXPECT_EQ(c.ports[0].name, "null");
+  std::string text = FormatConfig(c);
+  EXPECT_NE(text.find("  - name: \"null\"\n    device: \"*dev\"\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  - name: \"true\"\n    device: \"x:\"\n"), std::string::npos) << text;
+  ExpectRoundTrip(c);
+}
+
+TEST(FormatConfig, ControlCharactersAreEscaped) {
+  Config c = Load(kMinimal);
+  c.control.socket = std::string("/tmp/a\nb\x01\x7f", 10);
+  ExpectRoundTrip(c);
+}
+
+// A config built by hand may leave a neighbour's port out; the loader finds it again.
+TEST(FormatConfig, NeighbourWithoutPortIsResolvedOnLoad) {
+  Config c = Load("ports:\n  - {name: a, device: x, addresses: [198.18.1.1/24]}\n");
+  c.neighbours.push_back({Ip("198.18.1.7"), Mac{2, 0, 0, 0, 0, 7}, "", {}});
+  std::string text = FormatConfig(c);
+  EXPECT_EQ(text.find("port:"), std::string::npos) << text;
+  Config back = Load(text);
+  ASSERT_EQ(back.neighbours.size(), 1u);
+  EXPECT_EQ(back.neighbours[0].port, "a");
+}
+
+TEST(ConfigEquality, IgnoresLocation) {
+  // The same config laid out differently: every loc differs, nothing else does.
+  Config block = Load(kEveryKey, "block.yaml");
+  Config flow = Load(R"(
+ports: [{name: a, device: "net_af_packet0,iface=vr-a", mac: 02:00:00:00:00:01, mtu: 9000,
+         addresses: [198.18.1.1/24, 198.18.3.1/31]},
+        {name: b, device: "net_af_packet1,iface=vr-b", addresses: [198.18.2.1/24]},
+        {name: uplink, device: "0000:03:00.0", mtu: 576, addresses: [10.0.0.2/30]},
+        {name: spare, device: net_tap0}]
+routes: [{prefix: 0.0.0.0/0, via: 10.0.0.1}, {prefix: 198.19.0.0/16, via: 198.18.2.2},
+         {prefix: 198.19.255.0/24, type: blackhole}, {prefix: 198.18.128.0/20, type: unreachable},
+         {prefix: 198.20.0.0/16, via: 198.18.3.0}]
+neighbours: [{ip: 198.18.2.2, mac: 02:00:00:00:00:bb, port: b},
+             {ip: 10.0.0.1, mac: 02:00:00:00:00:cc}]
+icmp: {rate_per_second: 50, burst: 10}
+arp: {hold_packets: 8, reachable_seconds: 60, retries: 5, retry_ms: 250, gc_seconds: 600}
+control: {socket: /tmp/vr.sock, group: vrouter}
+dataplane: {workers: 4, nbufs: 65535}
+)",
+                     "flow.yaml");
+  EXPECT_NE(block.ports[1].loc.line, flow.ports[1].loc.line);
+  EXPECT_TRUE(block == flow);
+  EXPECT_FALSE(block != flow);
+}
+
+TEST(ConfigEquality, SeesEveryField) {
+  const Config base = Load(kEveryKey);
+  auto differs = [&](void (*change)(Config&)) {
+    Config c = base;
+    change(c);
+    return !(c == base);
+  };
+  EXPECT_TRUE(differs([](Config& c) { c.dataplane.workers++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.dataplane.nbufs++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.control.socket += "x"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.control.group.clear(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.arp.hold_packets++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.arp.reachable_seconds++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.arp.retries++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.arp.retry_ms++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.arp.gc_seconds++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.icmp.rate_per_second++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.icmp.burst++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].name = "z"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].device = "z"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].mac.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[1].mac = Mac{2, 0, 0, 0, 0, 2}; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].mtu++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].addresses[1].len--; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports.pop_back(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes[0].prefix.len++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes[0].type = RouteType::kBlackhole; }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes[0].via++; }));
+  EXPECT_TRUE(differs([](Config& c) { std::swap(c.routes[0], c.routes[1]); }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours[0].ip++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours[0].mac[5]++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours[0].port = "a"; }));
+  EXPECT_FALSE(differs([](Config& c) {
+    c.ports[0].loc = {"elsewhere.yaml", 99, 9};
+    c.routes[0].loc = {};
+    c.neighbours[0].loc.line = 1;
+  }));
+}
+
+TEST(ControlGroup, IsReadWrittenAndOptional) {
+  Config c = Load(std::string(kMinimal) + "control:\n  group: vrouter\n");
+  EXPECT_EQ(c.control.group, "vrouter");
+  EXPECT_EQ(c.control.socket, "/run/vrouter/control.sock");
+  std::string text = FormatConfig(c);
+  EXPECT_NE(text.find("\ncontrol:\n  socket: /run/vrouter/control.sock\n  group: vrouter\n"),
+            std::string::npos)
+      << text;
+  ExpectRoundTrip(c);
+
+  EXPECT_EQ(Load(kMinimal).control.group, "");
+  EXPECT_EQ(Load(std::string(kMinimal) + "control: {socket: /tmp/s}\n").control.group, "");
+  for (std::string good :
+       {"a", "wheel", "_x", "vr.ctl-1", "0", "A234567890123456789012345678901Z"}) {
+    SCOPED_TRACE(good);
+    std::string yaml(kMinimal);
+    yaml.append("control:\n  group: ").append(good).append("\n");
+    EXPECT_EQ(Load(yaml).control.group, good);
+  }
+}
+
+TEST(ControlGroup, BadNameSaysWhereAndWhat) {
+  absl::StatusOr<Config> c =
+      ParseConfig(std::string(kMinimal) + "control:\n  group: vr ctl\n", "/etc/vrouter/x.yaml");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(),
+            "/etc/vrouter/x.yaml:5:10: group: expected a group name of 1 to 32 characters from "
+            "A-Z a-z 0-9 _ . -, not starting with -, got 'vr ctl'\n"
+            "  group: vr ctl\n"
+            "         ^");
+}
+
+TEST(ControlGroup, RefusesWhatIsNotAName) {
+  const std::string expected =
+      "group: expected a group name of 1 to 32 characters from A-Z a-z 0-9 _ . -, not starting "
+      "with -, got ";
+  struct Case {
+    std::string yaml;
+    std::string first_line;
+  };
+  const Case cases[] = {
+      {"control:\n  group: -vr\n", "t.yaml:5:10: " + expected + "'-vr'"},
+      {"control:\n  group: A2345678901234567890123456789012X\n",
+       "t.yaml:5:10: " + expected + "'A2345678901234567890123456789012X'"},
+      {"control:\n  group: vr$\n", "t.yaml:5:10: " + expected + "'vr$'"},
+      {"control:\n  group: ''\n", "t.yaml:5:10: " + expected + "''"},
+      {"control:\n  group: 'vr/ctl'\n", "t.yaml:5:10: " + expected + "'vr/ctl'"},
+      {"control:\n  group:\n", "t.yaml:5:3: " + expected + "nothing"},
+      {"control:\n  group: [vr]\n", "t.yaml:5:10: " + expected + "a list"},
+      {"control: {group: {name: vr}}\n", "t.yaml:4:18: " + expected + "a map"},
+      {"control:\n  group: vr\n  group: ctl\n",
+       "t.yaml:6:3: duplicate key 'group' in control (first given on line 5)"},
+      {"control:\n  owner: vr\n",
+       "t.yaml:5:3: unknown key 'owner' in control; expected one of: socket, group"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.yaml);
+    absl::StatusOr<Config> c = ParseConfig(std::string(kMinimal) + k.yaml, "t.yaml");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(FirstLine(c.status()), k.first_line);
+  }
+}
+
+}  // namespace
+}  // namespace vr::config
