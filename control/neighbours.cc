@@ -103,6 +103,35 @@ absl::Status NeighbourTable::AddStatic(uint32_t ip, uint16_t port, const rte_eth
   return absl::OkStatus();
 }
 
+void NeighbourTable::RemoveStatic(uint32_t ip) {
+  Neighbour* n = Find(ip);
+  if (n == nullptr || n->state != NeighState::kPermanent) return;
+  if (n->route_refs == 0) return Remove(n);
+  n->state = NeighState::kStale;
+  n->last_used_ms = NowMs();
+  VR_LOG_NOTICE("neighbour %s dev %s no longer static: stale", config::FormatIp4(ip),
+                env_.port_name(n->port));
+}
+
+void NeighbourTable::ReleaseGateway(uint32_t ip) {
+  Neighbour* n = Find(ip);
+  if (n != nullptr && n->route_refs > 0) n->route_refs--;
+}
+
+size_t NeighbourTable::RemoveOffSubnet() {
+  std::vector<uint32_t> doomed;
+  for (auto& [ip, n] : table_) {
+    if (n.route_refs == 0 && SourceFor(n.port, ip) == 0) doomed.push_back(ip);
+  }
+  for (uint32_t ip : doomed) Remove(&table_[ip]);
+  return doomed.size();
+}
+
+const Neighbour* NeighbourTable::Get(uint32_t ip) const {
+  auto it = table_.find(ip);
+  return it == table_.end() ? nullptr : &it->second;
+}
+
 absl::StatusOr<uint32_t> NeighbourTable::GatewayNexthop(uint32_t ip, uint16_t port) {
   Neighbour* n = Find(ip);
   if (n == nullptr) {

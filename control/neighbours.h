@@ -69,6 +69,17 @@ class NeighbourTable {
   // The next hop a static route via `ip` points at, creating an unresolved entry if needed.
   absl::StatusOr<uint32_t> GatewayNexthop(uint32_t ip, uint16_t port);
 
+  // Live reconfiguration. A static entry the config dropped: if routes still use it, it goes back
+  // to ARP (stale, keeping its MAC until a probe says otherwise); otherwise it is removed.
+  void RemoveStatic(uint32_t ip);
+  // A static route via `ip` is gone; the entry ages like any other once nothing uses it.
+  void ReleaseGateway(uint32_t ip);
+  // After router addresses changed: removes entries no subnet of their port holds any more.
+  // Returns how many went. Entries static routes use cannot be outside (config validation).
+  size_t RemoveOffSubnet();
+  void set_arp(const config::ArpConfig& arp) { env_.arp = arp; }
+  const Neighbour* Get(uint32_t ip) const;
+
   // From the workers' OutQ.
   void OnArpFrame(rte_mbuf* m);
   void OnResolve(rte_mbuf* m);

@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(const config::Config& cfg
 
 absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts) {
   config_ = cfg;
+  config_path_ = opts.config_path;
   if (!opts.control_socket.empty()) config_.control.socket = opts.control_socket;
 
   drivers::EalOptions eo;
@@ -170,7 +171,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     workers_.push_back(std::make_unique<dataplane::Worker>(ws));
   }
   socket_ = std::make_unique<ControlSocket>();
-  return socket_->Listen(config_.control.socket);
+  return socket_->Listen(config_.control.socket, config_.control.group);
 }
 
 absl::Status Router::AddConnected(uint16_t port, const config::Ip4Prefix& addr) {
@@ -268,7 +269,7 @@ void Router::PollLinks() {
   }
 }
 
-absl::Status Router::Run(const std::atomic<bool>& stop) {
+absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   for (uint16_t id : port_ids_) {
     if (absl::Status s = ports_[id].port->Start(); !s.ok()) return s;
   }
@@ -295,6 +296,15 @@ absl::Status Router::Run(const std::atomic<bool>& stop) {
     if (now >= next_timer) {
       neighbours_->OnTimer(now);
       next_timer = now + 100;
+    }
+    if (reload != nullptr && reload->exchange(false)) {
+      absl::Status s = Reload();
+      if (s.ok()) {
+        VR_LOG_NOTICE("SIGHUP: reloaded %s", config_path_);
+      } else {
+        VR_LOG_ERR("SIGHUP: %s not applied, running config unchanged: %s", config_path_,
+                   s.message());
+      }
     }
     if (now >= next_link) {
       PollLinks();

@@ -24,7 +24,11 @@ namespace vr::control {
 
 class ControlSocket;
 
+// A usage error: the reply's status is '2' (kReplyUsage) and vrouterctl shows the grammar.
+absl::Status UsageError(std::string_view message);
+
 struct RouterOptions {
+  std::string config_path;     // what `reload` and SIGHUP read again
   std::string control_socket;  // overrides the config when set
   std::string eal_args;
   bool no_huge = false;
@@ -45,8 +49,15 @@ class Router {
                                                         const RouterOptions& opts);
   ~Router();
 
-  // Starts ports and workers, then serves until `stop` is set. Returns when all have stopped.
-  absl::Status Run(const std::atomic<bool>& stop);
+  // Starts ports and workers, then serves until `stop` is set; reloads the config file whenever
+  // `reload` is set (SIGHUP), clearing it. Returns when all have stopped.
+  absl::Status Run(const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
+
+  // Makes `next` the running config, changing only what differs. What needs a restart (the
+  // dataplane, the set of ports, a port's device or MAC) is refused and nothing is changed.
+  absl::Status Apply(const config::Config& next);
+  // Reads the config file again and applies it; a bad file changes nothing.
+  absl::Status Reload();
 
   // Control-socket commands. `args` are the words after the program name; JSON when `json`.
   // Returns the text to print, or an error with the message for the user.
@@ -62,6 +73,20 @@ class Router {
   void Synchronize();
   void ToWorker(dataplane::XqAction action, rte_mbuf* m);
 
+  // commands.cc
+  using Args = std::vector<std::string>;
+  absl::Status ApplyCandidate(const config::Config& next);
+  absl::StatusOr<std::string> LinkCommand(const std::string& verb, const Args& rest, bool json);
+  absl::StatusOr<std::string> AddrCommand(const std::string& verb, const Args& rest, bool json);
+  absl::StatusOr<std::string> RouteCommand(const std::string& verb, const Args& rest, bool json);
+  absl::StatusOr<std::string> NeighCommand(const std::string& verb, const Args& rest, bool json);
+  // reconfigure.cc
+  absl::Status CheckRestartOnly(const config::Config& next) const;
+  absl::Status RemoveConnected(uint16_t port, const config::Ip4Prefix& addr);
+  absl::Status DeleteUserRoute(const config::Ip4Prefix& prefix);
+  static bool IsUserRoute(const RouteEntry& e);
+  int PortByName(const std::string& name) const;
+
   std::string ShowStats(bool json) const;
   std::string ShowRoutes(bool json) const;
   std::string ShowNeighbours(bool json) const;
@@ -73,7 +98,9 @@ class Router {
     uint32_t mtu = 1500;
   };
 
-  config::Config config_;
+  config::Config config_;  // the running config: what `config show` prints
+  std::string config_path_;
+  uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
   std::unique_ptr<drivers::Eal> eal_;
   std::unique_ptr<dataplane::NbufPool> pool_;
   rte_rcu_qsbr* rcu_ = nullptr;

@@ -15,22 +15,6 @@ using dataplane::kDropReasonCount;
 using dataplane::kEventCount;
 using dataplane::ReadCounter;
 
-absl::StatusOr<std::string> Router::Execute(const std::vector<std::string>& argv) {
-  std::vector<std::string> args = argv;
-  bool json = false;
-  if (!args.empty() && args[0] == "-j") {
-    json = true;
-    args.erase(args.begin());
-  }
-  std::string cmd = absl::StrJoin(args, " ");
-  if (cmd == "ping") return std::string("pong\n");
-  if (cmd == "stats" || cmd == "stats -s") return ShowStats(json);
-  if (cmd == "route" || cmd == "route show") return ShowRoutes(json);
-  if (cmd == "neigh" || cmd == "neigh show") return ShowNeighbours(json);
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "unknown command \"%s\"; try: stats, route show, neigh show", cmd));
-}
-
 std::string Router::ShowStats(bool json) const {
   std::array<uint64_t, kEventCount> events{};
   std::array<uint64_t, kDropReasonCount> drops{};

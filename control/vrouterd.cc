@@ -16,7 +16,9 @@ DEFINE_bool(check, false, "validate the config and exit");
 
 namespace {
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 void OnSignal(int) { g_stop.store(true); }
+void OnHangup(int) { g_reload.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,9 +36,11 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  std::signal(SIGHUP, OnHangup);
   std::signal(SIGPIPE, SIG_IGN);
 
   vr::control::RouterOptions opts;
+  opts.config_path = FLAGS_config;
   opts.control_socket = FLAGS_control_socket;
   opts.eal_args = FLAGS_eal_args;
   opts.no_huge = FLAGS_no_huge;
@@ -45,7 +49,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "vrouterd: %s\n", std::string(router.status().message()).c_str());
     return 1;
   }
-  absl::Status s = (*router)->Run(g_stop);
+  absl::Status s = (*router)->Run(g_stop, &g_reload);
   router->reset();
   if (!s.ok()) {
     fprintf(stderr, "vrouterd: %s\n", std::string(s.message()).c_str());

@@ -1,0 +1,227 @@
+// Live reconfiguration: diffs a new config against the running one and applies only the
+// difference, so every route, address and neighbour that did not change keeps forwarding.
+#include <rte_ethdev.h>
+
+#include <map>
+
+#include "absl/strings/str_format.h"
+#include "control/router.h"
+#include "drivers/log.h"
+
+namespace vr::control {
+
+using dataplane::NhKind;
+
+namespace {
+
+config::Ip4Prefix Network(const config::Ip4Prefix& p) {
+  uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
+  return {p.addr & mask, p.len};
+}
+
+uint64_t Key(const config::Ip4Prefix& p) { return (uint64_t{p.addr} << 8) | p.len; }
+
+bool SameRoute(const config::RouteConfig& a, const config::RouteConfig& b) {
+  return a.prefix == b.prefix && a.type == b.type && a.via == b.via;
+}
+
+bool SameNeighbour(const config::NeighbourConfig& a, const config::NeighbourConfig& b) {
+  return a.ip == b.ip && a.mac == b.mac && a.port == b.port;
+}
+
+std::string Where(const config::Location& loc) {
+  if (loc.file.empty()) return "";
+  return absl::StrFormat("%s:%d:%d: ", loc.file, loc.line, loc.column);
+}
+
+}  // namespace
+
+int Router::PortByName(const std::string& name) const {
+  for (uint16_t id : port_ids_) {
+    if (ports_[id].port->name() == name) return id;
+  }
+  return -1;
+}
+
+absl::Status Router::CheckRestartOnly(const config::Config& next) const {
+  const config::Config& cur = config_;
+  auto restart = [](const std::string& what) {
+    return absl::FailedPreconditionError(what + " changes only with a restart of vrouterd");
+  };
+  if (next.dataplane.workers != cur.dataplane.workers || next.dataplane.nbufs != cur.dataplane.nbufs) {
+    return restart("dataplane (workers, nbufs)");
+  }
+  if (next.icmp.rate_per_second != cur.icmp.rate_per_second || next.icmp.burst != cur.icmp.burst) {
+    return restart("icmp (the workers' token buckets)");
+  }
+  if (next.control.group != cur.control.group) return restart("control.group");
+  for (const auto& np : next.ports) {
+    const config::PortConfig* op = nullptr;
+    for (const auto& p : cur.ports) {
+      if (p.name == np.name) op = &p;
+    }
+    if (op == nullptr) return restart(Where(np.loc) + "adding port " + np.name);
+    if (op->device != np.device) return restart(Where(np.loc) + "port " + np.name + " device");
+    if (op->mac != np.mac) return restart(Where(np.loc) + "port " + np.name + " mac");
+  }
+  for (const auto& op : cur.ports) {
+    bool kept = false;
+    for (const auto& np : next.ports) kept |= np.name == op.name;
+    if (!kept) return restart("removing port " + op.name);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::RemoveConnected(uint16_t port, const config::Ip4Prefix& addr) {
+  config::Ip4Prefix net = Network(addr);
+  uint32_t bcast = addr.len < 31 ? (net.addr | ~(~uint32_t{0} << (32 - addr.len))) : 0;
+  std::vector<uint32_t> freed;
+  for (auto it = routes_.begin(); it != routes_.end();) {
+    bool mine = it->port == port &&
+                ((it->type == "connected" && it->prefix == net) ||
+                 (it->type == "local" && it->prefix == config::Ip4Prefix{addr.addr, 32}) ||
+                 (it->type == "broadcast" && addr.len < 31 &&
+                  it->prefix == config::Ip4Prefix{bcast, 32}));
+    if (!mine) {
+      ++it;
+      continue;
+    }
+    (void)fib_->Delete(it->prefix.addr, it->prefix.len);
+    if (it->type == "connected") freed.push_back(it->nh);
+    it = routes_.erase(it);
+  }
+  // The connected next hop may be in flight in a worker until a grace period has passed.
+  Synchronize();
+  for (uint32_t nh : freed) {
+    for (auto& w : workers_) __atomic_store_n(&w->used_flags()[nh], 0, __ATOMIC_RELAXED);
+    nexthops_->Free(nh);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::DeleteUserRoute(const config::Ip4Prefix& prefix) {
+  for (auto it = routes_.begin(); it != routes_.end(); ++it) {
+    if (!(it->prefix == prefix) || !IsUserRoute(*it)) continue;
+    if (absl::Status s = fib_->Delete(prefix.addr, prefix.len); !s.ok()) return s;
+    if (it->type == "forward") neighbours_->ReleaseGateway(it->via);
+    routes_.erase(it);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError("no route " + config::FormatIp4(prefix.addr) + "/" +
+                             std::to_string(prefix.len));
+}
+
+bool Router::IsUserRoute(const RouteEntry& e) {
+  return e.type == "forward" || e.type == "blackhole" || e.type == "unreachable";
+}
+
+absl::Status Router::Apply(const config::Config& next_in) {
+  config::Config next = next_in;
+  next.control.socket = config_.control.socket;  // fixed at start; the flag may override it
+  if (absl::Status s = CheckRestartOnly(next); !s.ok()) return s;
+
+  std::map<uint64_t, const config::RouteConfig*> old_routes, new_routes;
+  for (const auto& r : config_.routes) old_routes[Key(r.prefix)] = &r;
+  for (const auto& r : next.routes) new_routes[Key(r.prefix)] = &r;
+  std::map<uint32_t, const config::NeighbourConfig*> old_neigh, new_neigh;
+  for (const auto& n : config_.neighbours) old_neigh[n.ip] = &n;
+  for (const auto& n : next.neighbours) new_neigh[n.ip] = &n;
+  size_t changes = 0;
+
+  // 1. Routes that are gone. Changed ones are replaced in place below, never deleted first: a
+  //    packet to them always finds the old next hop or the new one.
+  for (const auto& [key, r] : old_routes) {
+    if (new_routes.count(key) != 0) continue;
+    if (absl::Status s = DeleteUserRoute(r->prefix); !s.ok()) return s;
+    ++changes;
+  }
+  // 2. Static neighbours that are gone or changed.
+  for (const auto& [ip, n] : old_neigh) {
+    auto it = new_neigh.find(ip);
+    if (it != new_neigh.end() && SameNeighbour(*n, *it->second)) continue;
+    neighbours_->RemoveStatic(ip);
+    ++changes;
+  }
+  // 3. Ports: MTU and addresses.
+  bool addresses_removed = false;
+  for (const auto& np : next.ports) {
+    int id = PortByName(np.name);
+    PortState& ps = ports_[id];
+    if (ps.mtu != np.mtu) {
+      // One aligned 32-bit store: a worker sees the old MTU or the new one.
+      __atomic_store_n(&fib_->port(id).mtu, np.mtu, __ATOMIC_RELEASE);
+      if (int rc = rte_eth_dev_set_mtu(id, np.mtu); rc != 0 && rc != -ENOTSUP) {
+        VR_LOG_WARNING("port %s: cannot set device MTU %u: %s", np.name, np.mtu,
+                       rte_strerror(-rc));
+      }
+      VR_LOG_NOTICE("port %s: mtu %u -> %u", np.name, ps.mtu, np.mtu);
+      ps.mtu = np.mtu;
+      ++changes;
+    }
+    if (ps.addresses == np.addresses) continue;
+    std::vector<config::Ip4Prefix> old = ps.addresses;
+    for (const auto& a : old) {
+      if (std::find(np.addresses.begin(), np.addresses.end(), a) != np.addresses.end()) continue;
+      ps.addresses.erase(std::find(ps.addresses.begin(), ps.addresses.end(), a));
+      if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
+      addresses_removed = true;
+      ++changes;
+    }
+    for (const auto& a : np.addresses) {
+      if (std::find(old.begin(), old.end(), a) != old.end()) continue;
+      if (absl::Status s = AddConnected(id, a); !s.ok()) return s;
+      ++changes;
+    }
+    ps.addresses = np.addresses;
+    uint32_t src = np.addresses.empty() ? 0 : rte_cpu_to_be_32(np.addresses[0].addr);
+    __atomic_store_n(&fib_->port(id).addr, src, __ATOMIC_RELEASE);
+  }
+  if (addresses_removed) neighbours_->RemoveOffSubnet();
+  // 4. Static neighbours that are new or changed.
+  for (const auto& [ip, n] : new_neigh) {
+    auto it = old_neigh.find(ip);
+    if (it != old_neigh.end() && SameNeighbour(*n, *it->second)) continue;
+    rte_ether_addr mac;
+    memcpy(mac.addr_bytes, n->mac.data(), 6);
+    if (absl::Status s = neighbours_->AddStatic(ip, PortByName(n->port), mac); !s.ok()) return s;
+  }
+  // 5. Routes that are new or changed: the FIB entry is overwritten, then the old gateway let go.
+  for (const auto& [key, r] : new_routes) {
+    auto it = old_routes.find(key);
+    if (it != old_routes.end() && SameRoute(*r, *it->second)) continue;
+    std::optional<RouteEntry> old;
+    if (it != old_routes.end()) {
+      for (auto e = routes_.begin(); e != routes_.end(); ++e) {
+        if (e->prefix == r->prefix && IsUserRoute(*e)) {
+          old = *e;
+          routes_.erase(e);
+          break;
+        }
+      }
+    }
+    if (absl::Status s = AddRoute(*r); !s.ok()) return s;
+    if (old && old->type == "forward") neighbours_->ReleaseGateway(old->via);
+    ++changes;
+  }
+  neighbours_->set_arp(next.arp);
+  config_ = next;
+  VR_LOG_NOTICE("configuration applied: %zu changes", changes);
+  return absl::OkStatus();
+}
+
+absl::Status Router::Reload() {
+  auto next = config::LoadConfigFile(config_path_);
+  if (!next.ok()) {
+    ++reloads_failed_;
+    return next.status();
+  }
+  absl::Status s = Apply(*next);
+  if (s.ok()) {
+    ++reloads_ok_;
+  } else {
+    ++reloads_failed_;
+  }
+  return s;
+}
+
+}  // namespace vr::control
