@@ -32,18 +32,38 @@ struct Ip4Prefix {
   bool operator==(const Ip4Prefix&) const = default;
 };
 
+// Interface groups, as the kernel's IFLA_GROUP and iproute2's /etc/iproute2/group have them: every
+// port is in exactly one group (0, "default", unless told otherwise), and commands such as
+// `vrouterctl link set group G down` act on all ports of a group. Names are only labels for ids.
+inline constexpr uint32_t kMaxGroupId = 2147483647;  // iproute2 reads ids into an int; >= 0 only
+
+// Where a group's name was defined; FormatConfig writes back only those from the YAML.
+enum class GroupSource { kYaml, kFile, kBuiltin };
+
+struct GroupConfig {
+  uint32_t id = 0;   // 0..kMaxGroupId
+  std::string name;  // 1..32 of A-Z a-z 0-9 _ . -, not starting with a digit
+  Location loc;      // empty file for the built-in "default"
+  GroupSource source = GroupSource::kYaml;  // a group added by hand is written out like a YAML one
+
+  // id and name only: where a name was defined does not change what it means.
+  bool operator==(const GroupConfig& o) const { return id == o.id && name == o.name; }
+};
+
 struct PortConfig {
   std::string name;    // operator's name, e.g. "a" or "uplink"
   std::string device;  // DPDK devargs: a PCI address or a vdev string
   std::optional<Mac> mac;  // default: the device's own MAC
   uint32_t mtu = 1500;     // IPv4 MTU (bytes of IP packet), 68..9000
   std::vector<Ip4Prefix> addresses;  // address with its prefix length, e.g. 198.18.1.1/24
+  uint32_t group = 0;  // interface group id (named or not), 0..kMaxGroupId
+  bool up = true;      // admin state: a port that is down neither sends nor receives
   Location loc;
 
   // Every field but loc. A field added above must be added here too.
   bool operator==(const PortConfig& o) const {
     return name == o.name && device == o.device && mac == o.mac && mtu == o.mtu &&
-           addresses == o.addresses;
+           addresses == o.addresses && group == o.group && up == o.up;
   }
 };
 
@@ -106,6 +126,13 @@ struct Config {
   ControlConfig control;
   ArpConfig arp;
   IcmpConfig icmp;
+  // The group file named by `group_file:`, made absolute (relative paths are taken from the YAML
+  // file's directory) and lexically normalised: what was read, and what FormatConfig writes back,
+  // so that the text loads the same file wherever it is stored. Empty: no group file.
+  std::string group_file;
+  // The group names known: the built-in 0 "default", then those of group_file and of the YAML's
+  // `groups`, each id and each name once, sorted by id. A port may also use an id with no name.
+  std::vector<GroupConfig> groups;
   std::vector<PortConfig> ports;
   std::vector<RouteConfig> routes;
   std::vector<NeighbourConfig> neighbours;
@@ -116,19 +143,39 @@ struct Config {
 // offending line and a caret under the column, so an operator can fix it without guessing.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
-// Same, from text already in memory; `file` is only used in messages.
+// Same, from text already in memory. `file` is used in messages, and its directory is where a
+// relative `group_file` is looked for (the current directory when `file` has none).
 absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view file);
 
 // The config as YAML in the shape docs/config.md describes, for `vrouterctl config show` and
 // `config save`: ParseConfig(FormatConfig(c)) == c for any config the loader accepts. Sections and
 // keys come in a fixed order and every key is written, defaults included; only optional values
-// that are unset (a port's mac, control.group) are left out. Comments of the original are not kept.
+// that are unset (a port's mac, control.group, group_file) are left out, and so are a port's group
+// when it is 0 and its state when it is up. `groups` lists only the groups of source kYaml: the
+// file's are read from group_file again. Comments of the original are not kept.
 std::string FormatConfig(const Config& c);
+
+// A group file in iproute2's format (/etc/iproute2/group): "ID NAME" lines, '#' comments, blank
+// lines; see docs/config.md. Returns its entries in file order (a repeated line once), source
+// kFile. Errors read "FILE:LINE:COL: message" plus the line and a caret, like the YAML loader's.
+absl::StatusOr<std::vector<GroupConfig>> ParseGroupFile(std::string_view text,
+                                                        std::string_view file);
+absl::StatusOr<std::vector<GroupConfig>> LoadGroupFile(const std::string& path);
+
+// The id a command-line group argument means: a name of c.groups, or an id 0..kMaxGroupId (decimal,
+// or hex after 0x), which needs no name. nullopt when it is neither.
+std::optional<uint32_t> GroupId(const Config& c, std::string_view name_or_id);
+// The group's name in c.groups, or its id in decimal when it has none.
+std::string GroupName(const Config& c, uint32_t id);
 
 // Text helpers shared with the CLI and the tests.
 absl::StatusOr<Ip4Prefix> ParseIp4Prefix(std::string_view s);
 absl::StatusOr<uint32_t> ParseIp4(std::string_view s);
 absl::StatusOr<Mac> ParseMac(std::string_view s);
+// A group id, 0..kMaxGroupId: decimal without leading zeros, or "0x" and hex digits.
+absl::StatusOr<uint32_t> ParseGroupId(std::string_view s);
+// 1..32 characters from A-Z a-z 0-9 _ . -, the first not a digit (so a name never reads as an id).
+bool IsGroupName(std::string_view s);
 std::string FormatIp4(uint32_t addr);
 std::string FormatMac(const Mac& mac);
 

@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
+#include <filesystem>
 #include <initializer_list>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "absl/algorithm/container.h"
@@ -20,16 +19,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "config/config.h"
+#include "config/diagnostic.h"
 
 namespace vr::config {
 namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 7> kTopKeys = {"dataplane", "control", "arp",       "icmp",
-                                                      "ports",     "routes",  "neighbours"};
+constexpr std::array<std::string_view, 9> kTopKeys = {
+    "dataplane", "control", "arp", "icmp", "group_file", "groups", "ports", "routes", "neighbours"};
 constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
-constexpr std::array<std::string_view, 5> kPortKeys = {"name", "device", "mac", "mtu", "addresses"};
+constexpr std::array<std::string_view, 2> kGroupKeys = {"id", "name"};
+constexpr std::array<std::string_view, 7> kPortKeys = {"name",      "device", "mac",  "mtu",
+                                                       "addresses", "group",  "state"};
 constexpr std::array<std::string_view, 3> kRouteKeys = {"prefix", "via", "type"};
 constexpr std::array<std::string_view, 3> kNeighbourKeys = {"ip", "mac", "port"};
 
@@ -74,15 +76,6 @@ std::string Join(const Range& items) {
   return out;
 }
 
-std::vector<std::string_view> SplitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  for (size_t nl; (nl = text.find('\n')) != std::string_view::npos; text.remove_prefix(nl + 1)) {
-    lines.push_back(text.substr(0, nl));
-  }
-  lines.push_back(text);
-  return lines;
-}
-
 uint32_t Mask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
 
 bool Contains(const Ip4Prefix& p, uint32_t ip) { return ((p.addr ^ ip) & Mask(p.len)) == 0; }
@@ -122,8 +115,8 @@ bool IsPortName(std::string_view s) {
 }
 
 // POSIX's portable filename characters, at most 32 of them (the usual limit of groupadd); a leading
-// '-' would read as an option to chgrp and friends.
-bool IsGroupName(std::string_view s) {
+// '-' would read as an option to chgrp and friends. (Interface group names are IsGroupName.)
+bool IsUnixGroupName(std::string_view s) {
   return !s.empty() && s.size() <= 32 && s[0] != '-' && absl::c_all_of(s, [](char c) {
     return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
   });
@@ -205,7 +198,8 @@ absl::StatusOr<const PortConfig*> ConnectedPort(std::span<const PortConfig> port
 
 class Loader {
  public:
-  Loader(std::string_view text, std::string_view file) : file_(file), lines_(SplitLines(text)) {}
+  Loader(std::string_view text, std::string_view file)
+      : file_(file), lines_(internal::SplitLines(text)) {}
 
   absl::StatusOr<Config> Load(std::string_view text) const;
   absl::Status Error(const YAML::Mark& mark, std::string_view message) const;
@@ -240,15 +234,23 @@ class Loader {
                                std::initializer_list<UintKey> keys) const;
   absl::Status ReadControl(const Fields& top, ControlConfig* c) const;
 
+  absl::Status ReadGroups(const Fields& top, Config* c) const;
+  absl::Status ReadGroupFile(const Entry& e, Config* c) const;
+  absl::Status ReadGroup(const YAML::Node& node, const YAML::Mark& mark, Config* c) const;
+
   absl::Status ReadPorts(const Fields& top, Config* c) const;
   absl::StatusOr<PortConfig> ReadPort(const YAML::Node& node, const YAML::Mark& mark,
-                                      std::span<const PortConfig> earlier) const;
+                                      std::span<const PortConfig> earlier,
+                                      std::span<const GroupConfig> groups) const;
   absl::Status ReadPortName(const Entry& e, std::span<const PortConfig> earlier,
                             PortConfig* port) const;
   absl::Status ReadDevice(const Entry& e, std::span<const PortConfig> earlier,
                           PortConfig* port) const;
   absl::Status ReadPortOptions(const Fields& f, std::span<const PortConfig> earlier,
                                PortConfig* port) const;
+  absl::Status ReadPortGroup(const Entry* e, std::span<const GroupConfig> groups,
+                             PortConfig* port) const;
+  absl::Status ReadPortState(const Entry* e, PortConfig* port) const;
   absl::Status ReadAddresses(const Entry* e, std::span<const PortConfig> earlier,
                              PortConfig* port) const;
 
@@ -275,17 +277,7 @@ Location Loader::Loc(const YAML::Mark& mark) const {
 }
 
 absl::Status Loader::Error(const YAML::Mark& mark, std::string_view message) const {
-  Location loc = Loc(mark);
-  std::string_view line =
-      static_cast<size_t>(loc.line) <= lines_.size() ? lines_[loc.line - 1] : "";
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  // Tabs are copied so that the caret lines up whatever the terminal's tab width.
-  std::string pad;
-  for (size_t i = 0; i + 1 < static_cast<size_t>(loc.column); ++i) {
-    pad += i < line.size() && line[i] == '\t' ? '\t' : ' ';
-  }
-  return absl::InvalidArgumentError(
-      absl::StrFormat("%s:%d:%d: %s\n%s\n%s^", loc.file, loc.line, loc.column, message, line, pad));
+  return internal::ErrorAt(Loc(mark), lines_, message);
 }
 
 absl::Status Loader::Expected(std::string_view label, const YAML::Node& value,
@@ -396,9 +388,10 @@ absl::StatusOr<Config> Loader::Load(std::string_view text) const {
   absl::StatusOr<Fields> top = ReadMap(root, root.Mark(), "config", kTopKeys);
   if (!top.ok()) return top.status();
   Config c;
-  // Ports first whatever the order in the file: routes and neighbours are checked against them.
-  for (auto read :
-       {&Loader::ReadSections, &Loader::ReadPorts, &Loader::ReadRoutes, &Loader::ReadNeighbours}) {
+  // Groups, then ports, whatever the order in the file: ports name groups, and routes and
+  // neighbours are checked against ports.
+  for (auto read : {&Loader::ReadSections, &Loader::ReadGroups, &Loader::ReadPorts,
+                    &Loader::ReadRoutes, &Loader::ReadNeighbours}) {
     if (absl::Status s = (this->*read)(*top, &c); !s.ok()) return s;
   }
   return c;
@@ -457,12 +450,71 @@ absl::Status Loader::ReadControl(const Fields& top, ControlConfig* c) const {
   }
   if (const Entry* group = f->Find("group")) {
     // Only the form is checked: whether the group exists is a question for the host it runs on.
-    if (!group->value.IsScalar() || !IsGroupName(group->value.Scalar())) {
+    if (!group->value.IsScalar() || !IsUnixGroupName(group->value.Scalar())) {
       return Expected(*group,
                       "a group name of 1 to 32 characters from A-Z a-z 0-9 _ . -, not starting "
                       "with -");
     }
     c->group = group->value.Scalar();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadGroups(const Fields& top, Config* c) const {
+  c->groups = {GroupConfig{0, "default", {}, GroupSource::kBuiltin}};
+  if (const Entry* e = top.Find("group_file")) {
+    if (absl::Status s = ReadGroupFile(*e, c); !s.ok()) return s;
+  }
+  absl::StatusOr<std::vector<YAML::Node>> items =
+      ReadList(top.Find("groups"), "a list of groups like {id: 10, name: uplinks}");
+  if (!items.ok()) return items.status();
+  for (const YAML::Node& item : *items) {
+    if (absl::Status s = ReadGroup(item, item.Mark(), c); !s.ok()) return s;
+  }
+  absl::c_sort(c->groups, [](const GroupConfig& a, const GroupConfig& b) { return a.id < b.id; });
+  return absl::OkStatus();
+}
+
+// The file is named relative to the YAML file, and kept absolute: a config written back elsewhere
+// (FormatConfig) still names the same file.
+absl::Status Loader::ReadGroupFile(const Entry& e, Config* c) const {
+  namespace fs = std::filesystem;
+  if (!e.value.IsScalar() || e.value.Scalar().empty()) {
+    return Expected(e, "the path of a group file (iproute2 format)");
+  }
+  fs::path path(e.value.Scalar());
+  if (path.is_relative()) path = fs::path(file_).parent_path() / path;
+  std::error_code ec;
+  path = fs::absolute(path, ec);
+  if (ec) {
+    return Error(e.value.Mark(),
+                 absl::StrFormat("group_file: %s: %s", path.string(), ec.message()));
+  }
+  c->group_file = path.lexically_normal().string();
+  absl::StatusOr<std::string> text = internal::ReadFile(c->group_file);
+  if (!text.ok()) {
+    return Error(e.value.Mark(), absl::StrCat("group_file: ", text.status().message()));
+  }
+  return internal::MergeGroupFile(*text, c->group_file, &c->groups);
+}
+
+absl::Status Loader::ReadGroup(const YAML::Node& node, const YAML::Mark& mark, Config* c) const {
+  absl::StatusOr<Fields> f = ReadMap(node, mark, "group", kGroupKeys);
+  if (!f.ok()) return f.status();
+  absl::StatusOr<const Entry*> id = Require(*f, "id");
+  if (!id.ok()) return id.status();
+  absl::StatusOr<const Entry*> name = Require(*f, "name");
+  if (!name.ok()) return name.status();
+  absl::StatusOr<uint32_t> value = Parse(
+      **id, ParseGroupId, absl::StrFormat("a group id between 0 and %u", kMaxGroupId));
+  if (!value.ok()) return value.status();
+  if (!(*name)->value.IsScalar() || !IsGroupName((*name)->value.Scalar())) {
+    return Expected(**name, internal::kGroupNameForm);
+  }
+  GroupConfig g{*value, (*name)->value.Scalar(), Loc(mark), GroupSource::kYaml};
+  bool on_name = false;
+  if (absl::Status s = internal::AddGroup(&c->groups, g, &on_name); !s.ok()) {
+    return Error(on_name ? (*name)->where() : (*id)->where(), std::string(s.message()));
   }
   return absl::OkStatus();
 }
@@ -474,7 +526,7 @@ absl::Status Loader::ReadPorts(const Fields& top, Config* c) const {
   if (!items.ok()) return items.status();
   if (items->empty()) return Expected(**e, "a list of at least one port");
   for (const YAML::Node& item : *items) {
-    absl::StatusOr<PortConfig> port = ReadPort(item, item.Mark(), c->ports);
+    absl::StatusOr<PortConfig> port = ReadPort(item, item.Mark(), c->ports, c->groups);
     if (!port.ok()) return port.status();
     c->ports.push_back(std::move(*port));
   }
@@ -482,7 +534,8 @@ absl::Status Loader::ReadPorts(const Fields& top, Config* c) const {
 }
 
 absl::StatusOr<PortConfig> Loader::ReadPort(const YAML::Node& node, const YAML::Mark& mark,
-                                            std::span<const PortConfig> earlier) const {
+                                            std::span<const PortConfig> earlier,
+                                            std::span<const GroupConfig> groups) const {
   absl::StatusOr<Fields> f = ReadMap(node, mark, "port", kPortKeys);
   if (!f.ok()) return f.status();
   absl::StatusOr<const Entry*> name = Require(*f, "name");
@@ -494,6 +547,8 @@ absl::StatusOr<PortConfig> Loader::ReadPort(const YAML::Node& node, const YAML::
   if (absl::Status s = ReadPortName(**name, earlier, &port); !s.ok()) return s;
   if (absl::Status s = ReadDevice(**device, earlier, &port); !s.ok()) return s;
   if (absl::Status s = ReadPortOptions(*f, earlier, &port); !s.ok()) return s;
+  if (absl::Status s = ReadPortGroup(f->Find("group"), groups, &port); !s.ok()) return s;
+  if (absl::Status s = ReadPortState(f->Find("state"), &port); !s.ok()) return s;
   return port;
 }
 
@@ -538,6 +593,40 @@ absl::Status Loader::ReadPortOptions(const Fields& f, std::span<const PortConfig
   }
   if (absl::Status s = ReadUint(f, {"mtu", 68, 9000, &port->mtu}); !s.ok()) return s;
   return ReadAddresses(f.Find("addresses"), earlier, port);
+}
+
+// A name of the table, or an id with or without a name (as `ip link set dev D group 7` takes).
+absl::Status Loader::ReadPortGroup(const Entry* e, std::span<const GroupConfig> groups,
+                                   PortConfig* port) const {
+  if (e == nullptr) return absl::OkStatus();
+  std::string value = e->value.IsScalar() ? e->value.Scalar() : "";
+  if (value.empty()) {
+    return Expected(*e, absl::StrFormat("a group name or an id between 0 and %u", kMaxGroupId));
+  }
+  if (absl::ascii_isdigit(value[0])) {  // names never start with a digit
+    absl::StatusOr<uint32_t> id = Parse(*e, ParseGroupId, "");
+    if (!id.ok()) return id.status();
+    port->group = *id;
+    return absl::OkStatus();
+  }
+  std::vector<std::string_view> names;
+  for (const GroupConfig& g : groups) {
+    if (g.name == value) {
+      port->group = g.id;
+      return absl::OkStatus();
+    }
+    names.push_back(g.name);
+  }
+  return Error(e->where(),
+               absl::StrFormat("group: unknown group '%s'; known: %s", value, Join(names)));
+}
+
+absl::Status Loader::ReadPortState(const Entry* e, PortConfig* port) const {
+  if (e == nullptr) return absl::OkStatus();
+  std::string value = e->value.IsScalar() ? e->value.Scalar() : "";
+  if (value != "up" && value != "down") return Expected(*e, "up or down");
+  port->up = value == "up";
+  return absl::OkStatus();
 }
 
 absl::Status Loader::ReadAddresses(const Entry* e, std::span<const PortConfig> earlier,
@@ -717,13 +806,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view file)
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (f == nullptr) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
-  std::string text;
-  char buf[65536];
-  while (size_t n = std::fread(buf, 1, sizeof(buf), f.get())) text.append(buf, n);
-  if (std::ferror(f.get())) return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot read"));
-  return ParseConfig(text, path);
+  absl::StatusOr<std::string> text = internal::ReadFile(path);
+  if (!text.ok()) return text.status();
+  return ParseConfig(*text, path);
 }
 
 }  // namespace vr::config

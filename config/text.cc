@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "config/config.h"
 
@@ -78,6 +79,34 @@ absl::StatusOr<Mac> ParseMac(std::string_view s) {
         absl::StrFormat("expected a MAC address like 02:00:00:00:00:01, got '%s'", s));
   }
   return mac;
+}
+
+absl::StatusOr<uint32_t> ParseGroupId(std::string_view s) {
+  uint32_t id = 0;
+  bool ok;
+  if (s.size() > 2 && s[0] == '0' && s[1] == 'x') {
+    // Hex as iproute2's group file allows; leading zeros cannot mislead here.
+    std::string_view digits = s.substr(2);
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, 16);
+    ok = ec == std::errc() && end == digits.data() + digits.size() && v <= kMaxGroupId;
+    id = static_cast<uint32_t>(v);
+  } else {
+    ok = ParseDecimal(s, 10, kMaxGroupId, &id);
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "expected a group id between 0 and %u (decimal, or hex after 0x), got '%s'", kMaxGroupId,
+        s));
+  }
+  return id;
+}
+
+bool IsGroupName(std::string_view s) {
+  return !s.empty() && s.size() <= 32 && !absl::ascii_isdigit(s[0]) &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+         });
 }
 
 std::string FormatIp4(uint32_t addr) {

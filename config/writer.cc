@@ -87,6 +87,22 @@ void Ports(std::string* out, const Config& c) {
       absl::StrAppend(&addresses, i == 0 ? "" : ", ", Prefix(p.addresses[i]));
     }
     Key(out, "    ", "addresses", addresses + "]");
+    // Group 0 and up are the defaults, and most ports have them; the keys are left out then.
+    if (p.group != 0) Key(out, "    ", "group", Scalar(GroupName(c, p.group)));
+    if (!p.up) Key(out, "    ", "state", "down");
+  }
+}
+
+// Only the names the YAML defined: group_file's are read from the file again, and "default" is
+// built in.
+void Groups(std::string* out, const Config& c) {
+  bool any = false;
+  for (const GroupConfig& g : c.groups) {
+    if (g.source != GroupSource::kYaml) continue;
+    if (!any) out->append("\ngroups:\n");
+    any = true;
+    Key(out, "  - ", "id", g.id);
+    Key(out, "    ", "name", Scalar(g.name));
   }
 }
 
@@ -137,6 +153,12 @@ std::string FormatConfig(const Config& c) {
   out.append("\nicmp:\n");
   Key(&out, "  ", "rate_per_second", c.icmp.rate_per_second);
   Key(&out, "  ", "burst", c.icmp.burst);
+
+  if (!c.group_file.empty()) {
+    out.append("\n");
+    Key(&out, "", "group_file", Scalar(c.group_file));
+  }
+  Groups(&out, c);
 
   out.append("\n");
   Ports(&out, c);

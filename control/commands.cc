@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -17,7 +18,8 @@ namespace vr::control {
 namespace {
 
 constexpr const char* kCommands =
-    "stats [-s] | link show [dev D] | link set dev D mtu N | addr show [dev D] | "
+    "stats [-s] | link show [dev D | group G] | link set dev D [mtu N] [up|down] [group G] | "
+    "link set group G [mtu N] [up|down] | group show | addr show [dev D] | "
     "addr add|del PREFIX dev D | route show | route get ADDR | route add PREFIX via ADDR | "
     "route add blackhole|unreachable PREFIX | route del PREFIX | neigh show | "
     "neigh add ADDR lladdr MAC [dev D] | neigh del ADDR | config show | reload";
@@ -76,6 +78,7 @@ absl::StatusOr<std::string> Router::Execute(const std::vector<std::string>& argv
   if (obj == "link") return LinkCommand(verb, rest, json);
   if (obj == "addr" || obj == "address") return AddrCommand(verb, rest, json);
   if (obj == "route") return RouteCommand(verb, rest, json);
+  if (obj == "group") return GroupCommand(verb, rest, json);
   if (obj == "neigh" || obj == "neighbour" || obj == "neighbor") {
     return NeighCommand(verb, rest, json);
   }
@@ -93,11 +96,15 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
                                                 bool json) {
   if (verb == "show") {
     int only = -1;
+    std::optional<uint32_t> group;
     if (rest.size() == 2 && rest[0] == "dev") {
       only = PortByName(rest[1]);
       if (only < 0) return absl::NotFoundError("no port " + rest[1]);
+    } else if (rest.size() == 2 && rest[0] == "group") {
+      group = config::GroupId(config_, rest[1]);
+      if (!group) return absl::NotFoundError("no group " + rest[1]);
     } else if (!rest.empty()) {
-      return UsageError("link show [dev D]");
+      return UsageError("link show [dev D | group G]");
     }
     JsonWriter j;
     std::string text;
@@ -105,39 +112,87 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     for (uint16_t id : port_ids_) {
       if (only >= 0 && id != only) continue;
       const PortState& ps = ports_[id];
+      if (group && ps.group != *group) continue;
       char mac[RTE_ETHER_ADDR_FMT_SIZE];
       rte_ether_format_addr(mac, sizeof(mac), &ps.port->mac());
+      std::string group_name = config::GroupName(config_, ps.group);
       j.BeginObject()
           .Field("name", ps.port->name())
           .Field("device", ps.port->devargs())
           .Field("mtu", ps.mtu)
           .Field("mac", mac)
+          .Field("admin_up", ps.up)
           .Field("link_up", ps.link_up)
+          .Field("group", group_name)
+          .Field("group_id", ps.group)
           .EndObject();
-      absl::StrAppendFormat(&text, "%u: %s: <%s> mtu %u\n    link/ether %s device %s\n", id,
-                            ps.port->name(), ps.link_up ? "UP,LOWER_UP" : "NO-CARRIER", ps.mtu,
-                            mac, ps.port->devargs());
+      std::string flags = ps.up ? (ps.link_up ? "UP,LOWER_UP" : "UP,NO-CARRIER") : "DOWN";
+      absl::StrAppendFormat(&text, "%u: %s: <%s> mtu %u group %s\n    link/ether %s device %s\n",
+                            id, ps.port->name(), flags, ps.mtu, group_name, mac,
+                            ps.port->devargs());
     }
     j.EndArray();
     return json ? j.Take() + "\n" : text;
   }
   if (verb == "set") {
-    if (rest.size() != 4 || rest[0] != "dev" || rest[2] != "mtu") {
-      return UsageError("link set dev D mtu N");
+    // `link set dev D ATTR...` or `link set group G ATTR...`; ATTR: mtu N, up, down, group G
+    // (the last for dev only). One command is one candidate config, applied as a whole.
+    if (rest.size() < 3 || (rest[0] != "dev" && rest[0] != "group")) {
+      return UsageError("link set dev D [mtu N] [up|down] [group G] | link set group G [mtu N] [up|down]");
     }
+    bool by_group = rest[0] == "group";
     config::Config next = config_;
-    auto port = std::find_if(next.ports.begin(), next.ports.end(),
-                             [&](const config::PortConfig& p) { return p.name == rest[1]; });
-    if (port == next.ports.end()) return absl::NotFoundError("no port " + rest[1]);
-    uint32_t mtu;
-    if (!absl::SimpleAtoi(rest[3], &mtu)) {
-      return absl::InvalidArgumentError("mtu: expected an integer, got '" + rest[3] + "'");
+    std::vector<config::PortConfig*> targets;
+    if (by_group) {
+      auto g = config::GroupId(config_, rest[1]);
+      if (!g) return absl::NotFoundError("no group " + rest[1]);
+      for (auto& p : next.ports) {
+        if (p.group == *g) targets.push_back(&p);
+      }
+    } else {
+      for (auto& p : next.ports) {
+        if (p.name == rest[1]) targets.push_back(&p);
+      }
+      if (targets.empty()) return absl::NotFoundError("no port " + rest[1]);
     }
-    port->mtu = mtu;
+    for (size_t i = 2; i < rest.size(); ++i) {
+      const std::string& attr = rest[i];
+      if (attr == "up" || attr == "down") {
+        for (auto* p : targets) p->up = attr == "up";
+      } else if (attr == "mtu" && i + 1 < rest.size()) {
+        uint32_t mtu;
+        if (!absl::SimpleAtoi(rest[++i], &mtu)) {
+          return absl::InvalidArgumentError("mtu: expected an integer, got '" + rest[i] + "'");
+        }
+        for (auto* p : targets) p->mtu = mtu;
+      } else if (attr == "group" && !by_group && i + 1 < rest.size()) {
+        auto g = config::GroupId(config_, rest[++i]);
+        if (!g) return absl::NotFoundError("no group " + rest[i]);
+        for (auto* p : targets) p->group = *g;
+      } else {
+        return UsageError("link set: unexpected '" + attr + "'");
+      }
+    }
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
-    return std::string();
+    return by_group ? absl::StrFormat("%u ports\n", targets.size()) : std::string();
   }
   return UsageError("link show | link set");
+}
+
+absl::StatusOr<std::string> Router::GroupCommand(const std::string& verb, const Args& rest,
+                                                 bool json) {
+  if (verb != "show" || !rest.empty()) return UsageError("group show");
+  JsonWriter j;
+  std::string text;
+  j.BeginArray();
+  for (const auto& g : config_.groups) {
+    uint64_t members = 0;
+    for (uint16_t id : port_ids_) members += ports_[id].group == g.id;
+    j.BeginObject().Field("id", g.id).Field("name", g.name).Field("ports", members).EndObject();
+    absl::StrAppendFormat(&text, "%u %s (%u ports)\n", g.id, g.name, members);
+  }
+  j.EndArray();
+  return json ? j.Take() + "\n" : text;
 }
 
 absl::StatusOr<std::string> Router::AddrCommand(const std::string& verb, const Args& rest,

@@ -158,6 +158,22 @@ absl::Status Router::Apply(const config::Config& next_in) {
       ps.mtu = np.mtu;
       ++changes;
     }
+    if (ps.up != np.up) {
+      __atomic_store_n(&fib_->port(id).enabled, np.up, __ATOMIC_RELEASE);
+      // The peer should see it too where the device can say so (TAP, NICs); af_packet cannot.
+      int rc = np.up ? rte_eth_dev_set_link_up(id) : rte_eth_dev_set_link_down(id);
+      if (rc != 0 && rc != -ENOTSUP) {
+        VR_LOG_WARNING("port %s: cannot set the link %s: %s", np.name, np.up ? "up" : "down",
+                       rte_strerror(-rc));
+      }
+      VR_LOG_NOTICE("port %s: admin %s", np.name, np.up ? "up" : "down");
+      ps.up = np.up;
+      ++changes;
+    }
+    if (ps.group != np.group) {
+      ps.group = np.group;
+      ++changes;
+    }
     if (ps.addresses == np.addresses) continue;
     std::vector<config::Ip4Prefix> old = ps.addresses;
     for (const auto& a : old) {

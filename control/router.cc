@@ -97,10 +97,12 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     view.SetMac((*port)->mac());
     view.mtu = pc.mtu;
     view.addr = pc.addresses.empty() ? 0 : rte_cpu_to_be_32(pc.addresses[0].addr);
-    view.enabled = true;
+    view.enabled = pc.up;
     ports_[id].port = std::move(*port);
     ports_[id].addresses = pc.addresses;
     ports_[id].mtu = pc.mtu;
+    ports_[id].up = pc.up;
+    ports_[id].group = pc.group;
     port_ids_.push_back(id);
   }
 
@@ -272,6 +274,8 @@ void Router::PollLinks() {
 absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
   for (uint16_t id : port_ids_) {
     if (absl::Status s = ports_[id].port->Start(); !s.ok()) return s;
+    // Best effort, as for `link set down`: af_packet cannot, TAP and NICs drop their carrier.
+    if (!ports_[id].up) rte_eth_dev_set_link_down(id);
   }
   unsigned lcore = 0;
   size_t w = 0;

@@ -79,6 +79,7 @@ class Router {
   absl::StatusOr<std::string> LinkCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> AddrCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> RouteCommand(const std::string& verb, const Args& rest, bool json);
+  absl::StatusOr<std::string> GroupCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> NeighCommand(const std::string& verb, const Args& rest, bool json);
   // reconfigure.cc
   absl::Status CheckRestartOnly(const config::Config& next) const;
@@ -94,7 +95,9 @@ class Router {
   struct PortState {
     std::unique_ptr<drivers::Port> port;
     std::vector<config::Ip4Prefix> addresses;
-    bool link_up = false;
+    bool link_up = false;  // carrier, as the device reports it
+    bool up = true;        // admin state, from the config
+    uint32_t group = 0;
     uint32_t mtu = 1500;
   };
 

@@ -12,6 +12,7 @@ namespace vr::dataplane {
   X(kEthTruncated, "eth_truncated")             /* frame shorter than an Ethernet header */ \
   X(kEthertypeUnsupported, "ethertype_unsupported")                                        \
   X(kL2OtherHost, "l2_other_host")              /* unicast to another MAC */               \
+  X(kPortDown, "port_down")                     /* received on or routed to a port set down */ \
   X(kIp4Truncated, "ip4_truncated")             /* fewer than 20 bytes of IPv4 header */   \
   X(kIp4BadVersion, "ip4_bad_version")                                                     \
   X(kIp4BadIhl, "ip4_bad_ihl")                  /* IHL < 5 or beyond the frame */          \

@@ -55,7 +55,7 @@ struct PortView {
   rte_ether_addr mac{};     // control: wo, dataplane: ro
   uint32_t mtu = 1500;      // control: wo, dataplane: ro
   uint32_t addr = 0;        // primary IPv4 address, network order: the source of ICMP errors
-  bool enabled = false;
+  bool enabled = false;     // admin state; control: wo (one byte store), dataplane: ro
   // The MAC as words the fast path uses: one compare on input, one store for bytes 6..13 (source
   // MAC and EtherType IPv4) of a rewritten header.
   uint64_t mac_word = 0;

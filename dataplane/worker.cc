@@ -28,6 +28,13 @@ int Worker::Run() {
       if (n == 0) continue;
       work += n;
       counters_.rx_packets += n;
+      // An administratively down port is still drained, so its device does not back up, and
+      // what it received is counted and dropped.
+      if (unlikely(!__atomic_load_n(&fib_->port(port).enabled, __ATOMIC_RELAXED))) {
+        counters_.Drop(DropReason::kPortDown, n);
+        rte_pktmbuf_free_bulk(pkts, n);
+        continue;
+      }
       ProcessBurst(port, pkts, n);
     }
     FlushTx();
@@ -89,7 +96,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       uint64_t l2 = h.l2.load(std::memory_order_acquire);
       const PortView& out = fib_->port(h.port);
       if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
-                 rte_be_to_cpu_16(ip->total_length) <= out.mtu)) {
+                 rte_be_to_cpu_16(ip->total_length) <= out.mtu && out.enabled)) {
         Ip4DecrementTtl(ip);
         if (unlikely(!used_[idx])) used_[idx] = 1;
         WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);
@@ -134,6 +141,10 @@ uint32_t Worker::DrainInq() {
     rte_mbuf* m = setup_.pool->FromIndex(param);
     switch (action) {
       case XqAction::kTransmit:
+        if (unlikely(!__atomic_load_n(&fib_->port(Meta(m)->tx_port).enabled, __ATOMIC_RELAXED))) {
+          Drop(m, DropReason::kPortDown);
+          break;
+        }
         Transmit(Meta(m)->tx_port, m);
         break;
       case XqAction::kOutput:

@@ -51,11 +51,15 @@ TEST(ParseConfig, MinimalConfigGetsDefaults) {
   EXPECT_FALSE(p.mac.has_value());
   EXPECT_EQ(p.mtu, 1500u);
   EXPECT_TRUE(p.addresses.empty());
+  EXPECT_EQ(p.group, 0u);
+  EXPECT_TRUE(p.up);
   EXPECT_EQ(p.loc.file, "t.yaml");
   EXPECT_EQ(p.loc.line, 2);
   EXPECT_EQ(p.loc.column, 5);
   EXPECT_TRUE(c->routes.empty());
   EXPECT_TRUE(c->neighbours.empty());
+  EXPECT_EQ(c->group_file, "");
+  EXPECT_EQ(c->groups, (std::vector<GroupConfig>{{0, "default"}}));
 }
 
 TEST(ParseConfig, ReadsEverySection) {
@@ -198,8 +202,8 @@ const ErrorCase kErrors[] = {
     {"OnlyComments", "# nothing\n",
      "t.yaml:1:1: the config is empty; expected a map with at least a 'ports' list"},
     {"TopLevelList", "- a\n- b\n",
-     "t.yaml:1:1: config: expected a map with keys dataplane, control, arp, icmp, ports, routes, "
-     "neighbours, got a list"},
+     "t.yaml:1:1: config: expected a map with keys dataplane, control, arp, icmp, group_file, "
+     "groups, ports, routes, neighbours, got a list"},
     {"TwoDocuments", WithPorts("---\nports: []\n"),
      "t.yaml:9:1: expected a single YAML document, found a second one"},
     {"UnclosedFlow", "ports: [a, b\n", "t.yaml:2:1: end of sequence flow not found"},
@@ -213,9 +217,10 @@ const ErrorCase kErrors[] = {
      "t.yaml:5:5: duplicate key 'mtu' in port (first given on line 4)"},
     {"UnknownTopKey", WithPorts("neighbors: []\n"),
      "t.yaml:8:1: unknown key 'neighbors' in config; expected one of: dataplane, control, arp, "
-     "icmp, ports, routes, neighbours"},
+     "icmp, group_file, groups, ports, routes, neighbours"},
     {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
-     "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses"},
+     "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses, "
+     "group, state"},
     {"MissingPorts", "dataplane:\n  workers: 1\n", "t.yaml:1:1: missing key 'ports' in config"},
     {"MissingDevice", "ports:\n  - name: a\n    mtu: 1500\n",
      "t.yaml:2:5: missing key 'device' in port"},
@@ -230,7 +235,8 @@ const ErrorCase kErrors[] = {
     {"PortsMap", "ports:\n  name: a\n",
      "t.yaml:2:3: ports: expected a list of at least one port, got a map"},
     {"PortNotMap", "ports:\n  - a\n",
-     "t.yaml:2:5: port: expected a map with keys name, device, mac, mtu, addresses, got 'a'"},
+     "t.yaml:2:5: port: expected a map with keys name, device, mac, mtu, addresses, group, state, "
+     "got 'a'"},
     {"WorkersWord", WithPorts("dataplane:\n  workers: two\n"),
      "t.yaml:9:12: workers: expected an integer between 1 and 64, got 'two'"},
     {"WorkersZero", WithPorts("dataplane:\n  workers: 0\n"),

@@ -3,6 +3,8 @@
 // state, so most tests are round trips: load, format, load again, compare.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 
@@ -19,7 +21,8 @@ std::string FirstLine(const absl::Status& s) {
 uint32_t Ip(std::string_view s) { return *ParseIp4(s); }
 
 // Every key of every section set away from its default: a mac on one port and not on another, a
-// port without addresses, each route type, neighbours with and without an explicit port.
+// port without addresses, each route type, neighbours with and without an explicit port, ports in
+// a named group, in an unnamed one and down. (group_file needs a file: GroupFile tests below.)
 constexpr std::string_view kEveryKey = R"(
 dataplane: {workers: 4, nbufs: 65535}
 control:
@@ -27,6 +30,9 @@ control:
   group: vrouter
 arp: {hold_packets: 8, reachable_seconds: 60, retries: 5, retry_ms: 250, gc_seconds: 600}
 icmp: {rate_per_second: 50, burst: 10}
+groups:
+  - {id: 7, name: web}
+  - {id: 3, name: "null"}
 neighbours:
   - ip: 198.18.2.2
     mac: 02:00:00:00:00:BB
@@ -39,16 +45,20 @@ ports:
     mac: 02:00:00:00:00:01
     mtu: 9000
     addresses: [198.18.1.1/24, 198.18.3.1/31]
+    group: web
   - name: b
     device: net_af_packet1,iface=vr-b
     addresses:
       - 198.18.2.1/24
+    group: "null"
   - name: uplink
     device: 0000:03:00.0
     mtu: 576
     addresses: [10.0.0.2/30]
+    group: 0x10
   - name: spare
     device: net_tap0
+    state: down
 routes:
   - prefix: 0.0.0.0/0
     via: 10.0.0.1
@@ -86,6 +96,8 @@ void ExpectRoundTrip(const Config& c) {
   EXPECT_TRUE(back->ports == c.ports);
   EXPECT_TRUE(back->routes == c.routes);
   EXPECT_TRUE(back->neighbours == c.neighbours);
+  EXPECT_TRUE(back->group_file == c.group_file);
+  EXPECT_TRUE(back->groups == c.groups);
 }
 
 TEST(FormatConfig, DemoRoundTrips) {
@@ -105,6 +117,11 @@ TEST(FormatConfig, EveryKeyRoundTrips) {
   ASSERT_EQ(c.ports.size(), 4u);
   ASSERT_EQ(c.routes.size(), 5u);
   ASSERT_EQ(c.neighbours.size(), 2u);
+  ASSERT_EQ(c.groups.size(), 3u);
+  EXPECT_EQ(c.ports[0].group, 7u);
+  EXPECT_EQ(c.ports[1].group, 3u);
+  EXPECT_EQ(c.ports[2].group, 16u);
+  EXPECT_FALSE(c.ports[3].up);
   ExpectRoundTrip(c);
 }
 
@@ -192,7 +209,8 @@ TEST(FormatConfig, EmptyListsAreWrittenEmpty) {
   EXPECT_NE(text.find("\nroutes: []\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\nneighbours: []\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("mac:"), std::string::npos) << text;
-  EXPECT_EQ(text.find("group:"), std::string::npos) << text;
+  EXPECT_EQ(text.find("group"), std::string::npos) << text;  // nor group_file, groups, group
+  EXPECT_EQ(text.find("state:"), std::string::npos) << text;
 }
 
 // Strings YAML would misread if written plain: a name yaml-cpp reads as null, devargs starting with
@@ -245,10 +263,11 @@ TEST(ConfigEquality, IgnoresLocation) {
   Config block = Load(kEveryKey, "block.yaml");
   Config flow = Load(R"(
 ports: [{name: a, device: "net_af_packet0,iface=vr-a", mac: 02:00:00:00:00:01, mtu: 9000,
-         addresses: [198.18.1.1/24, 198.18.3.1/31]},
-        {name: b, device: "net_af_packet1,iface=vr-b", addresses: [198.18.2.1/24]},
-        {name: uplink, device: "0000:03:00.0", mtu: 576, addresses: [10.0.0.2/30]},
-        {name: spare, device: net_tap0}]
+         addresses: [198.18.1.1/24, 198.18.3.1/31], group: 7},
+        {name: b, device: "net_af_packet1,iface=vr-b", addresses: [198.18.2.1/24], group: 3},
+        {name: uplink, device: "0000:03:00.0", mtu: 576, addresses: [10.0.0.2/30], group: 16},
+        {name: spare, device: net_tap0, state: down}]
+groups: [{id: 0x3, name: "null"}, {id: 7, name: web}, {id: 0, name: default}]
 routes: [{prefix: 0.0.0.0/0, via: 10.0.0.1}, {prefix: 198.19.0.0/16, via: 198.18.2.2},
          {prefix: 198.19.255.0/24, type: blackhole}, {prefix: 198.18.128.0/20, type: unreachable},
          {prefix: 198.20.0.0/16, via: 198.18.3.0}]
@@ -290,6 +309,12 @@ TEST(ConfigEquality, SeesEveryField) {
   EXPECT_TRUE(differs([](Config& c) { c.ports[0].mtu++; }));
   EXPECT_TRUE(differs([](Config& c) { c.ports[0].addresses[1].len--; }));
   EXPECT_TRUE(differs([](Config& c) { c.ports.pop_back(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].group = 0; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[3].up = true; }));
+  EXPECT_TRUE(differs([](Config& c) { c.group_file = "/etc/vrouter/group"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[1].id = 4; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[1].name = "nil"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups.pop_back(); }));
   EXPECT_TRUE(differs([](Config& c) { c.routes[0].prefix.len++; }));
   EXPECT_TRUE(differs([](Config& c) { c.routes[0].type = RouteType::kBlackhole; }));
   EXPECT_TRUE(differs([](Config& c) { c.routes[0].via++; }));
@@ -301,6 +326,8 @@ TEST(ConfigEquality, SeesEveryField) {
     c.ports[0].loc = {"elsewhere.yaml", 99, 9};
     c.routes[0].loc = {};
     c.neighbours[0].loc.line = 1;
+    c.groups[1].loc = {};
+    c.groups[1].source = GroupSource::kFile;  // where a name was defined is not what it means
   }));
 }
 
@@ -366,6 +393,113 @@ TEST(ControlGroup, RefusesWhatIsNotAName) {
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(FirstLine(c.status()), k.first_line);
   }
+}
+
+// Groups and state: what is written, and what is left to the group file.
+TEST(FormatConfig, WritesGroupsAndState) {
+  Config c = Load(
+      "groups: [{id: 9, name: web}, {id: 0x20, name: db}]\n"
+      "ports:\n"
+      "  - {name: a, device: net_tap0, group: db}\n"
+      "  - {name: b, device: net_tap1, group: 12, state: down}\n"
+      "  - {name: c, device: net_tap2, group: default, state: up}\n");
+  std::string text = FormatConfig(c);
+  std::string expected_tail =
+      "\n"
+      "groups:\n"
+      "  - id: 9\n"
+      "    name: web\n"
+      "  - id: 32\n"
+      "    name: db\n"
+      "\n"
+      "ports:\n"
+      "  - name: a\n"
+      "    device: net_tap0\n"
+      "    mtu: 1500\n"
+      "    addresses: []\n"
+      "    group: db\n"
+      "  - name: b\n"
+      "    device: net_tap1\n"
+      "    mtu: 1500\n"
+      "    addresses: []\n"
+      "    group: 12\n"
+      "    state: down\n"
+      "  - name: c\n"
+      "    device: net_tap2\n"
+      "    mtu: 1500\n"
+      "    addresses: []\n"
+      "\n"
+      "routes: []\n"
+      "\n"
+      "neighbours: []\n";
+  ASSERT_GE(text.size(), expected_tail.size());
+  EXPECT_EQ(text.substr(text.find("\n  burst: 100\n") + 14), expected_tail);
+  EXPECT_EQ(text.find("group_file"), std::string::npos) << text;
+  ExpectRoundTrip(c);
+}
+
+// A group added to a Config by hand (say by a future `vrouterctl group add`) is written like one
+// from the YAML; the built-in default never is.
+TEST(FormatConfig, HandAddedGroupIsWritten) {
+  Config c = Load(kMinimal);
+  c.groups.push_back({5, "five", {}});
+  c.ports[0].group = 5;
+  c.ports[0].up = false;
+  std::string text = FormatConfig(c);
+  EXPECT_NE(text.find("\ngroups:\n  - id: 5\n    name: five\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    group: five\n    state: down\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("default"), std::string::npos) << text;
+  ExpectRoundTrip(c);
+}
+
+namespace fs = std::filesystem;
+
+fs::path TestDir() {
+  const testing::TestInfo* t = testing::UnitTest::GetInstance()->current_test_info();
+  fs::path dir =
+      fs::path(testing::TempDir()) / "vr_writer_test" / (std::string(t->name()) + ".d");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return fs::canonical(dir);
+}
+
+// group_file is written absolute, so the text loads the same file from anywhere: here it is loaded
+// back as "written.yaml" in the current directory, not next to the group file.
+TEST(GroupFile, RoundTripsFromAnotherDirectory) {
+  fs::path dir = TestDir();
+  std::ofstream(dir / "group") << "0 default\n10 uplinks  # from the file\n11 spare\n";
+  std::string yaml =
+      "group_file: group\n"
+      "groups: [{id: 10, name: uplinks}, {id: 20, name: local}]\n"
+      "ports:\n"
+      "  - {name: a, device: net_tap0, group: uplinks}\n"
+      "  - {name: b, device: net_tap1, group: local, state: down}\n"
+      "  - {name: c, device: net_tap2, group: 30}\n";
+  Config c = Load(yaml, (dir / "vrouter.yaml").string());
+  EXPECT_EQ(c.group_file, (dir / "group").string());
+  ASSERT_EQ(c.groups.size(), 4u);
+  std::string text = FormatConfig(c);
+  // The file's names stay in the file: only the YAML's own "local" is written.
+  EXPECT_NE(text.find("\ngroup_file: " + (dir / "group").string() + "\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\ngroups:\n  - id: 20\n    name: local\n\nports:\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("id: 10"), std::string::npos) << text;
+  EXPECT_EQ(text.find("id: 11"), std::string::npos) << text;
+  ExpectRoundTrip(c);
+  EXPECT_EQ(FormatConfig(Load(text, "once.yaml")), text);
+}
+
+TEST(GroupFile, PathWithSpacesIsQuoted) {
+  fs::path dir = TestDir() / "my groups";
+  fs::create_directories(dir);
+  std::ofstream(dir / "group") << "4 four\n";
+  Config c = Load(std::string(kMinimal) + "    group: four\ngroup_file: \"" +
+                      (dir / "group").string() + "\"\n");
+  std::string text = FormatConfig(c);
+  EXPECT_NE(text.find("\ngroup_file: \"" + (dir / "group").string() + "\"\n"), std::string::npos)
+      << text;
+  ExpectRoundTrip(c);
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ class CommandsTest(unittest.TestCase):
         self.fails(1, "mtu", "link", "set", "dev", "b", "mtu", "9001")
         self.fails(1, "mtu", "link", "set", "dev", "b", "mtu", "big")
         self.fails(1, "no port zz", "link", "set", "dev", "zz", "mtu", "1500")
-        self.fails(2, "usage", "link", "set", "dev", "b", "up")
+        self.fails(2, "usage", "link", "set", "dev", "b", "sideways")
 
     def test_neigh_add_del(self):
         self.ok("neigh", "add", "198.18.2.77", "lladdr", "02:00:00:00:00:77")
@@ -157,6 +157,11 @@ class CommandsTest(unittest.TestCase):
             self.assertEqual(f.read(), shown)
         r = subprocess.run([VROUTERD, "--config", path, "--check"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+        # Loaded back, the saved file is the same state: reloading it changes nothing at all.
+        os.replace(path, self.router.config)
+        self.ok("reload")
+        self.assertEqual(self.ok("config", "show"), shown)
+        self.assertIn("configuration applied: 0 changes", self.router.log())
         self.fails(1, "cannot write", "config", "save", "/nonexistent/dir/x.yaml")
 
     def test_batch_names_the_failing_line(self):
