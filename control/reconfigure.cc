@@ -142,14 +142,22 @@ absl::Status Router::Apply(const config::Config& next_in) {
     neighbours_->RemoveStatic(ip);
     ++changes;
   }
-  // 3. Ports: MTU and addresses.
+  // 3. Ports: MTU, admin state and addresses. The port views change in a copy published whole
+  //    (after the loop), so workers switch from the old set of values to the new one at once.
   bool addresses_removed = false;
+  std::unique_ptr<dataplane::PortTable> views = fib_->CopyPorts();
+  bool views_changed = false;
+  // Also on the way out of an error, so the views never disagree with ports_.
+  auto publish = [&] {
+    if (views_changed) fib_->PublishPorts(std::move(views), [this] { Synchronize(); });
+    views_changed = false;
+  };
   for (const auto& np : next.ports) {
     int id = PortByName(np.name);
     PortState& ps = ports_[id];
     if (ps.mtu != np.mtu) {
-      // One aligned 32-bit store: a worker sees the old MTU or the new one.
-      __atomic_store_n(&fib_->port(id).mtu, np.mtu, __ATOMIC_RELEASE);
+      views->ports[id].mtu = np.mtu;
+      views_changed = true;
       if (int rc = rte_eth_dev_set_mtu(id, np.mtu); rc != 0 && rc != -ENOTSUP) {
         VR_LOG_WARNING("port %s: cannot set device MTU %u: %s", np.name, np.mtu,
                        rte_strerror(-rc));
@@ -159,7 +167,8 @@ absl::Status Router::Apply(const config::Config& next_in) {
       ++changes;
     }
     if (ps.up != np.up) {
-      __atomic_store_n(&fib_->port(id).enabled, np.up, __ATOMIC_RELEASE);
+      views->ports[id].enabled = np.up;
+      views_changed = true;
       // The peer should see it too where the device can say so (TAP, NICs); af_packet cannot.
       int rc = np.up ? rte_eth_dev_set_link_up(id) : rte_eth_dev_set_link_down(id);
       if (rc != 0 && rc != -ENOTSUP) {
@@ -179,19 +188,29 @@ absl::Status Router::Apply(const config::Config& next_in) {
     for (const auto& a : old) {
       if (std::find(np.addresses.begin(), np.addresses.end(), a) != np.addresses.end()) continue;
       ps.addresses.erase(std::find(ps.addresses.begin(), ps.addresses.end(), a));
-      if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
+      if (absl::Status s = RemoveConnected(id, a); !s.ok()) {
+        publish();
+        return s;
+      }
       addresses_removed = true;
       ++changes;
     }
     for (const auto& a : np.addresses) {
       if (std::find(old.begin(), old.end(), a) != old.end()) continue;
-      if (absl::Status s = AddConnected(id, a); !s.ok()) return s;
+      if (absl::Status s = AddConnected(id, a); !s.ok()) {
+        publish();
+        return s;
+      }
       ++changes;
     }
     ps.addresses = np.addresses;
     uint32_t src = np.addresses.empty() ? 0 : rte_cpu_to_be_32(np.addresses[0].addr);
-    __atomic_store_n(&fib_->port(id).addr, src, __ATOMIC_RELEASE);
+    if (views->ports[id].addr != src) {
+      views->ports[id].addr = src;
+      views_changed = true;
+    }
   }
+  publish();
   if (addresses_removed) neighbours_->RemoveOffSubnet();
   // 4. Static neighbours that are new or changed.
   for (const auto& [ip, n] : new_neigh) {

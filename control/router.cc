@@ -93,7 +93,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     auto port = drivers::Port::Open(po);
     if (!port.ok()) return port.status();
     uint16_t id = (*port)->id();
-    dataplane::PortView& view = fib_->port(id);
+    dataplane::PortView& view = fib_->edit_port(id);
     view.SetMac((*port)->mac());
     view.mtu = pc.mtu;
     view.addr = pc.addresses.empty() ? 0 : rte_cpu_to_be_32(pc.addresses[0].addr);

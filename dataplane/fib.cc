@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<Fib>> Fib::Create(uint32_t max_routes, uint32_t m
 Fib::~Fib() {
   if (lpm_ != nullptr) rte_lpm_free(lpm_);
   rte_free(nexthops_);
+  delete ports_.load();
 }
 
 absl::Status Fib::Add(uint32_t prefix, uint8_t len, uint32_t nexthop) {

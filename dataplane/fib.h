@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -49,13 +50,13 @@ inline rte_ether_addr UnpackMac(uint64_t v) {
 // The first six bytes of a 64-bit load are a MAC, whatever the byte order.
 inline const uint64_t kMacMask = PackMac(rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}});
 
-// What the forwarding path needs of a port. Filled by control before workers start; MTU may be
-// changed later by control with a single aligned store.
+// What the forwarding path needs of a port. Never changed while workers can see it: control
+// publishes a whole new PortTable instead (Fib::PublishPorts).
 struct PortView {
-  rte_ether_addr mac{};     // control: wo, dataplane: ro
-  uint32_t mtu = 1500;      // control: wo, dataplane: ro
+  rte_ether_addr mac{};
+  uint32_t mtu = 1500;      // IPv4 MTU
   uint32_t addr = 0;        // primary IPv4 address, network order: the source of ICMP errors
-  bool enabled = false;     // admin state; control: wo (one byte store), dataplane: ro
+  bool enabled = false;     // admin state: a port that is down neither receives nor sends
   // The MAC as words the fast path uses: one compare on input, one store for bytes 6..13 (source
   // MAC and EtherType IPv4) of a rewritten header.
   uint64_t mac_word = 0;
@@ -70,6 +71,11 @@ struct PortView {
     memcpy(bytes + RTE_ETHER_ADDR_LEN, &type, sizeof(type));
     memcpy(&src_word, bytes, sizeof(bytes));
   }
+};
+
+// Every port's view at one moment: an immutable snapshot workers read through one pointer.
+struct PortTable {
+  PortView ports[RTE_MAX_ETHPORTS];
 };
 
 class Fib {
@@ -108,8 +114,22 @@ class Fib {
   Nexthop& nexthop(uint32_t i) { return nexthops_[i]; }
   const Nexthop& nexthop(uint32_t i) const { return nexthops_[i]; }
   uint32_t max_nexthops() const { return max_nexthops_; }
-  PortView& port(uint16_t id) { return ports_[id]; }
-  const PortView& port(uint16_t id) const { return ports_[id]; }
+  // Workers: the port as of the snapshot published last.
+  const PortView& port(uint16_t id) const {
+    return ports_.load(std::memory_order_acquire)->ports[id];
+  }
+  // Control, before any worker runs (bring-up, tests): edits the current snapshot in place.
+  PortView& edit_port(uint16_t id) { return ports_.load(std::memory_order_relaxed)->ports[id]; }
+  // Control, while workers run: a copy to change, then published whole, so a worker sees all of
+  // one reconfiguration's port changes or none. `synchronize` waits for an RCU grace period,
+  // after which no worker can still hold the old table, and it is freed.
+  std::unique_ptr<PortTable> CopyPorts() const {
+    return std::make_unique<PortTable>(*ports_.load(std::memory_order_relaxed));
+  }
+  void PublishPorts(std::unique_ptr<PortTable> next, const std::function<void()>& synchronize) {
+    std::unique_ptr<PortTable> old(ports_.exchange(next.release(), std::memory_order_acq_rel));
+    synchronize();
+  }
 
  private:
   static constexpr uint32_t kNoDefault = kNoRoute;
@@ -120,7 +140,7 @@ class Fib {
   std::atomic<uint32_t> default_nh_{kNoDefault};  // control: wo, dataplane: ro
   Nexthop* nexthops_ = nullptr;  // rte_zmalloc'd: hugepage memory, cache-line aligned
   uint32_t max_nexthops_ = 0;
-  PortView ports_[RTE_MAX_ETHPORTS];
+  std::atomic<PortTable*> ports_{new PortTable()};  // control: wo (whole tables), workers: ro
 };
 
 }  // namespace vr::dataplane

@@ -29,7 +29,7 @@ void Worker::Ip4Output(rte_mbuf* m, uint32_t nh_index) {
   }
   if (unlikely(!used_[nh_index])) used_[nh_index] = 1;
   const PortView& port = fib_->port(nh.port);
-  if (unlikely(!__atomic_load_n(&port.enabled, __ATOMIC_RELAXED))) {
+  if (unlikely(!port.enabled)) {
     return Drop(m, DropReason::kPortDown);
   }
   if (unlikely(rte_be_to_cpu_16(ip->total_length) > port.mtu)) return Fragment(m, nh.port, l2);

@@ -30,7 +30,7 @@ int Worker::Run() {
       counters_.rx_packets += n;
       // An administratively down port is still drained, so its device does not back up, and
       // what it received is counted and dropped.
-      if (unlikely(!__atomic_load_n(&fib_->port(port).enabled, __ATOMIC_RELAXED))) {
+      if (unlikely(!fib_->port(port).enabled)) {
         counters_.Drop(DropReason::kPortDown, n);
         rte_pktmbuf_free_bulk(pkts, n);
         continue;
@@ -141,7 +141,7 @@ uint32_t Worker::DrainInq() {
     rte_mbuf* m = setup_.pool->FromIndex(param);
     switch (action) {
       case XqAction::kTransmit:
-        if (unlikely(!__atomic_load_n(&fib_->port(Meta(m)->tx_port).enabled, __ATOMIC_RELAXED))) {
+        if (unlikely(!fib_->port(Meta(m)->tx_port).enabled)) {
           Drop(m, DropReason::kPortDown);
           break;
         }

@@ -26,7 +26,7 @@ class NeighbourTest : public ::testing::Test {
     auto fib = dataplane::Fib::Create(1024, 256, nullptr, SOCKET_ID_ANY);
     ASSERT_TRUE(fib.ok());
     fib_ = std::move(*fib);
-    fib_->port(0).mac = kRouterMac;
+    fib_->edit_port(0).mac = kRouterMac;
     auto pool = dataplane::NbufPool::Create(1023, SOCKET_ID_ANY);
     ASSERT_TRUE(pool.ok());
     pool_ = std::move(*pool);

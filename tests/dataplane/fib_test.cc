@@ -101,6 +101,30 @@ TEST(FibTest, BulkLookupAgreesWithSingleLookups) {
   }
 }
 
+// Port views change only as whole snapshots: a reader holding the old table keeps a consistent
+// view until the grace period the publisher waits for, and sees every change at once after it.
+TEST(FibTest, PortViewsArePublishedWhole) {
+  auto fib = NewFib();
+  fib->edit_port(1).mtu = 1500;
+  fib->edit_port(1).enabled = true;
+  fib->edit_port(2).mtu = 9000;
+  const PortView* before = &fib->port(1);
+  auto next = fib->CopyPorts();
+  next->ports[1].mtu = 1400;
+  next->ports[1].enabled = false;
+  int waits = 0;
+  fib->PublishPorts(std::move(next), [&] {
+    ++waits;
+    // During the grace period the old table is still there for readers that loaded it.
+    EXPECT_EQ(before->mtu, 1500u);
+    EXPECT_TRUE(before->enabled);
+  });
+  EXPECT_EQ(waits, 1);
+  EXPECT_EQ(fib->port(1).mtu, 1400u);
+  EXPECT_FALSE(fib->port(1).enabled);
+  EXPECT_EQ(fib->port(2).mtu, 9000u) << "untouched ports carry over";
+}
+
 TEST(FibTest, RejectsOversizedNexthopTable) {
   auto fib = Fib::Create(1024, (1u << 24) + 1, nullptr, SOCKET_ID_ANY);
   EXPECT_EQ(fib.status().code(), absl::StatusCode::kInvalidArgument);
