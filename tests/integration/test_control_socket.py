@@ -471,13 +471,7 @@ class ControlSocketTest(unittest.TestCase):
     # --- who may use it --------------------------------------------------------------------------
 
     def run_as_nobody(self, *args):
-        # Our own copy of vrouterctl, where `nobody` can surely run it.
-        bindir = tempfile.mkdtemp(prefix="vrt-bin-")
-        self.addCleanup(shutil.rmtree, bindir, True)
-        os.chmod(bindir, 0o755)
-        ctl = os.path.join(bindir, "vrouterctl")
-        shutil.copy(VROUTERCTL, ctl)
-        os.chmod(ctl, 0o755)
+        ctl = self.copy_vrouterctl()
         nogroup = "nogroup" if "nogroup" in {g.gr_name for g in grp.getgrall()} else "nobody"
         return subprocess.run(["setpriv", "--reuid=nobody", f"--regid={nogroup}",
                                "--clear-groups", ctl, *args],
@@ -509,12 +503,53 @@ class ControlSocketTest(unittest.TestCase):
 
     # --- the socket file: stale, live, in the way --------------------------------------------------
 
-    def start_null_router(self, sock, extra=()):
+    def test_configured_group_may_use_the_socket(self):
+        # control.group: the socket becomes 0660 of that group; its members get in, others not.
+        tag = os.getpid() % 100000
+        group, user = f"vrtg{tag}", f"vrtu{tag}"
+        subprocess.run(["groupadd", group], check=True)
+        self.addCleanup(subprocess.run, ["groupdel", group], check=False)
+        nogroup = "nogroup" if "nogroup" in {g.gr_name for g in grp.getgrall()} else "nobody"
+        subprocess.run(["useradd", "-M", "-N", "-g", nogroup, "-G", group,
+                        "-s", "/usr/sbin/nologin", user], check=True)
+        self.addCleanup(subprocess.run, ["userdel", user], check=False)
+        d = tempfile.mkdtemp(prefix="vrt-grp-")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        sock = os.path.join(d, "control.sock")
+        p, output, stop = self.start_null_router(sock, config_extra=f"  group: {group}\n")
+        self.assertIn("forwarding:", output())
+        st = os.stat(sock)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+        self.assertEqual(grp.getgrgid(st.st_gid).gr_name, group)
+        ctl = self.copy_vrouterctl()
+        member = subprocess.run(["setpriv", f"--reuid={user}", f"--regid={nogroup}",
+                                 "--init-groups", ctl, "-s", sock, "stats"],
+                                capture_output=True, text=True, timeout=30)
+        self.assertEqual(member.returncode, 0, member.stderr)
+        self.assertIn("port n", member.stdout)
+        outsider = self.run_as_nobody("-s", sock, "stats")
+        self.assertEqual(outsider.returncode, 1)
+        self.assertIn("permission denied", outsider.stderr.lower())
+        stop()
+
+    def copy_vrouterctl(self):
+        # Our own copy of vrouterctl, where an unprivileged user can surely run it.
+        bindir = tempfile.mkdtemp(prefix="vrt-bin-")
+        self.addCleanup(shutil.rmtree, bindir, True)
+        os.chmod(bindir, 0o755)
+        ctl = os.path.join(bindir, "vrouterctl")
+        shutil.copy(VROUTERCTL, ctl)
+        os.chmod(ctl, 0o755)
+        return ctl
+
+    def start_null_router(self, sock, extra=(), config_extra=""):
         d = tempfile.mkdtemp(prefix="vrt-null-")
         self.addCleanup(shutil.rmtree, d, True)
         cfg = os.path.join(d, "vrouter.yaml")
         with open(cfg, "w") as f:
-            f.write(NULL_CONFIG.replace("@SOCKET@", sock))
+            f.write(NULL_CONFIG.replace("@SOCKET@", sock).replace(
+                "control:\n  socket: " + sock + "\n", "control:\n  socket: " + sock + "\n" + config_extra))
         log = open(os.path.join(d, "log"), "w+")
         self.addCleanup(log.close)
         p = subprocess.Popen([VROUTERD, "--config", cfg, "--no_huge", *extra],
