@@ -60,15 +60,72 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
     for (const auto& p : cur.ports) {
       if (p.name == np.name) op = &p;
     }
-    if (op == nullptr) return restart(Where(np.loc) + "adding port " + np.name);
+    // Virtual devices come and go at run time; a PCI device is bound to the EAL at start.
+    if (op == nullptr && !IsVdev(np.device)) {
+      return restart(Where(np.loc) + "adding PCI port " + np.name);
+    }
+    if (op == nullptr) continue;
     if (op->device != np.device) return restart(Where(np.loc) + "port " + np.name + " device");
     if (op->mac != np.mac) return restart(Where(np.loc) + "port " + np.name + " mac");
   }
   for (const auto& op : cur.ports) {
     bool kept = false;
     for (const auto& np : next.ports) kept |= np.name == op.name;
-    if (!kept) return restart("removing port " + op.name);
+    if (!kept && !IsVdev(op.device)) return restart("removing PCI port " + op.name);
   }
+  return absl::OkStatus();
+}
+
+bool Router::IsVdev(const std::string& device) {
+  return device.rfind("net_", 0) == 0 || device.rfind("eth_", 0) == 0;
+}
+
+absl::Status Router::AddPort(const config::PortConfig& pc) {
+  // The EAL learns of the device now, as if it had been given with --vdev at start.
+  if (int rc = rte_dev_probe(pc.device.c_str()); rc != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%sport %s: cannot attach device %s: %s", Where(pc.loc), pc.name, pc.device,
+        rte_strerror(-rc)));
+  }
+  std::unique_ptr<dataplane::PortTable> views = fib_->CopyPorts();
+  auto id = OpenPort(pc, views.get());
+  if (!id.ok()) {
+    rte_eal_hotplug_remove("vdev", pc.device.substr(0, pc.device.find(',')).c_str());
+    return id.status();
+  }
+  if (absl::Status s = ports_[*id].port->Start(); !s.ok()) {
+    port_ids_.erase(std::find(port_ids_.begin(), port_ids_.end(), *id));
+    ports_[*id] = PortState();
+    rte_eal_hotplug_remove("vdev", pc.device.substr(0, pc.device.find(',')).c_str());
+    return s;
+  }
+  if (!pc.up) rte_eth_dev_set_link_down(*id);
+  // Queues are set up and started before any worker polls them: publishing the table is what
+  // hands the port to the workers.
+  fib_->PublishPorts(std::move(views), [this] { Synchronize(); });
+  ports_[*id].link_up = ports_[*id].port->LinkUp();
+  VR_LOG_NOTICE("port %s (%s): added, %s", pc.name, pc.device,
+                ports_[*id].port->LinkDescription());
+  return absl::OkStatus();
+}
+
+absl::Status Router::RemovePort(uint16_t id) {
+  PortState& ps = ports_[id];
+  std::string name = ps.port->name(), device = ps.port->devargs();
+  for (const auto& a : std::vector<config::Ip4Prefix>(ps.addresses)) {
+    if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
+  }
+  ps.addresses.clear();
+  neighbours_->RemoveOffSubnet();  // every entry on the port: it has no subnet left
+  // Unpolled and disabled in one table; after the grace period no worker touches the device.
+  std::unique_ptr<dataplane::PortTable> views = fib_->CopyPorts();
+  views->Unpoll(id);
+  views->ports[id] = dataplane::PortView();
+  fib_->PublishPorts(std::move(views), [this] { Synchronize(); });
+  port_ids_.erase(std::find(port_ids_.begin(), port_ids_.end(), id));
+  ps = PortState();  // stops and closes the device
+  rte_eal_hotplug_remove("vdev", device.substr(0, device.find(',')).c_str());
+  VR_LOG_NOTICE("port %s (%s): removed", name, device);
   return absl::OkStatus();
 }
 
@@ -140,6 +197,21 @@ absl::Status Router::Apply(const config::Config& next_in) {
     auto it = new_neigh.find(ip);
     if (it != new_neigh.end() && SameNeighbour(*n, *it->second)) continue;
     neighbours_->RemoveStatic(ip);
+    ++changes;
+  }
+  // Ports that are gone, then ports that are new (their addresses are added in step 3).
+  for (const auto& op : config_.ports) {
+    bool kept = false;
+    for (const auto& np : next.ports) kept |= np.name == op.name;
+    if (kept) continue;
+    if (absl::Status s = RemovePort(PortByName(op.name)); !s.ok()) return s;
+    ++changes;
+  }
+  for (const auto& np : next.ports) {
+    if (PortByName(np.name) >= 0) continue;
+    config::PortConfig bare = np;
+    bare.addresses.clear();  // added below like any new address, with their routes
+    if (absl::Status s = AddPort(bare); !s.ok()) return s;
     ++changes;
   }
   // 3. Ports: MTU, admin state and addresses. The port views change in a copy published whole

@@ -79,31 +79,8 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
 
   ports_.resize(RTE_MAX_ETHPORTS);
   for (const auto& pc : cfg.ports) {
-    drivers::PortOptions po;
-    po.name = pc.name;
-    po.devargs = pc.device;
-    po.queues = cfg.dataplane.workers;
-    po.mtu = pc.mtu;
-    po.pool = pool_->mempool();
-    rte_ether_addr mac;
-    if (pc.mac) {
-      memcpy(mac.addr_bytes, pc.mac->data(), 6);
-      po.mac = &mac;
-    }
-    auto port = drivers::Port::Open(po);
-    if (!port.ok()) return port.status();
-    uint16_t id = (*port)->id();
-    dataplane::PortView& view = fib_->edit_port(id);
-    view.SetMac((*port)->mac());
-    view.mtu = pc.mtu;
-    view.addr = pc.addresses.empty() ? 0 : rte_cpu_to_be_32(pc.addresses[0].addr);
-    view.enabled = pc.up;
-    ports_[id].port = std::move(*port);
-    ports_[id].addresses = pc.addresses;
-    ports_[id].mtu = pc.mtu;
-    ports_[id].up = pc.up;
-    ports_[id].group = pc.group;
-    port_ids_.push_back(id);
+    auto id = OpenPort(pc, &fib_->edit_ports());
+    if (!id.ok()) return id.status();
   }
 
   NeighbourEnv env;
@@ -161,7 +138,6 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     inqs_.push_back(std::make_unique<dataplane::XqRing>(ring_size));
     dataplane::WorkerSetup ws;
     ws.index = w;
-    ws.ports = port_ids_;
     ws.fib = fib_.get();
     ws.pool = pool_.get();
     ws.outq = outqs_.back().get();
@@ -174,6 +150,39 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   }
   socket_ = std::make_unique<ControlSocket>();
   return socket_->Listen(config_.control.socket, config_.control.group);
+}
+
+absl::StatusOr<uint16_t> Router::OpenPort(const config::PortConfig& pc,
+                                          dataplane::PortTable* views) {
+  drivers::PortOptions po;
+  po.name = pc.name;
+  po.devargs = pc.device;
+  po.queues = config_.dataplane.workers;
+  po.mtu = pc.mtu;
+  po.pool = pool_->mempool();
+  rte_ether_addr mac;
+  if (pc.mac) {
+    memcpy(mac.addr_bytes, pc.mac->data(), 6);
+    po.mac = &mac;
+  }
+  auto port = drivers::Port::Open(po);
+  if (!port.ok()) return port.status();
+  uint16_t id = (*port)->id();
+  dataplane::PortView& view = views->ports[id];
+  view = dataplane::PortView();
+  view.SetMac((*port)->mac());
+  view.mtu = pc.mtu;
+  view.addr = pc.addresses.empty() ? 0 : rte_cpu_to_be_32(pc.addresses[0].addr);
+  view.enabled = pc.up;
+  ports_[id] = PortState();
+  ports_[id].port = std::move(*port);
+  ports_[id].addresses = pc.addresses;
+  ports_[id].mtu = pc.mtu;
+  ports_[id].up = pc.up;
+  ports_[id].group = pc.group;
+  port_ids_.push_back(id);
+  views->Poll(id);
+  return id;
 }
 
 absl::Status Router::AddConnected(uint16_t port, const config::Ip4Prefix& addr) {

@@ -66,6 +66,10 @@ class Router {
  private:
   Router() = default;
   absl::Status Build(const config::Config& cfg, const RouterOptions& opts);
+  // Opens and configures a port (not started), records it, and fills its view in `views`.
+  absl::StatusOr<uint16_t> OpenPort(const config::PortConfig& pc, dataplane::PortTable* views);
+  absl::Status AddPort(const config::PortConfig& pc);  // at run time: probe, open, start, poll
+  absl::Status RemovePort(uint16_t id);                 // at run time: unpoll, wait, stop, close
   absl::Status AddConnected(uint16_t port, const config::Ip4Prefix& addr);
   absl::Status AddRoute(const config::RouteConfig& r);
   uint32_t DrainOutq(dataplane::XqRing& q);
@@ -87,6 +91,7 @@ class Router {
   absl::Status DeleteUserRoute(const config::Ip4Prefix& prefix);
   static bool IsUserRoute(const RouteEntry& e);
   int PortByName(const std::string& name) const;
+  static bool IsVdev(const std::string& device);
 
   std::string ShowStats(bool json) const;
   std::string ShowRoutes(bool json) const;

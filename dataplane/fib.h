@@ -76,6 +76,23 @@ struct PortView {
 // Every port's view at one moment: an immutable snapshot workers read through one pointer.
 struct PortTable {
   PortView ports[RTE_MAX_ETHPORTS];
+  // The ports workers poll and flush, in order: ports join and leave at run time by a new table.
+  uint16_t polled[RTE_MAX_ETHPORTS] = {};
+  uint16_t polled_count = 0;
+
+  void Poll(uint16_t id) {
+    for (uint16_t i = 0; i < polled_count; ++i) {
+      if (polled[i] == id) return;
+    }
+    polled[polled_count++] = id;
+  }
+  void Unpoll(uint16_t id) {
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < polled_count; ++i) {
+      if (polled[i] != id) polled[n++] = polled[i];
+    }
+    polled_count = n;
+  }
 };
 
 class Fib {
@@ -118,7 +135,9 @@ class Fib {
   const PortView& port(uint16_t id) const {
     return ports_.load(std::memory_order_acquire)->ports[id];
   }
+  const PortTable& ports() const { return *ports_.load(std::memory_order_acquire); }
   // Control, before any worker runs (bring-up, tests): edits the current snapshot in place.
+  PortTable& edit_ports() { return *ports_.load(std::memory_order_relaxed); }
   PortView& edit_port(uint16_t id) { return ports_.load(std::memory_order_relaxed)->ports[id]; }
   // Control, while workers run: a copy to change, then published whole, so a worker sees all of
   // one reconfiguration's port changes or none. `synchronize` waits for an RCU grace period,

@@ -22,8 +22,12 @@ int Worker::Run() {
   rte_mbuf* pkts[kBurst];
   while (!setup_.stop->load(std::memory_order_relaxed)) {
     uint64_t start = rte_rdtsc();
+    // One snapshot per iteration, taken first: a port control removes is neither polled nor
+    // flushed once this loop reports its quiescent state, so control may then stop the device.
+    const PortTable& table = fib_->ports();
     uint32_t work = DrainInq();
-    for (uint16_t port : setup_.ports) {
+    for (uint16_t i = 0; i < table.polled_count; ++i) {
+      uint16_t port = table.polled[i];
       uint16_t n = rte_eth_rx_burst(port, setup_.index, pkts, kBurst);
       if (n == 0) continue;
       work += n;
@@ -37,7 +41,7 @@ int Worker::Run() {
       }
       ProcessBurst(port, pkts, n);
     }
-    FlushTx();
+    FlushTx(table);
     if (work != 0) {
       counters_.busy_polls++;
       counters_.busy_cycles += rte_rdtsc() - start;
@@ -168,8 +172,11 @@ void Worker::Transmit(uint16_t port, rte_mbuf* m) {
   if (b.count == kBurst) SendTx(port, b);
 }
 
-void Worker::FlushTx() {
-  for (uint16_t port : setup_.ports) {
+void Worker::FlushTx() { FlushTx(fib_->ports()); }
+
+void Worker::FlushTx(const PortTable& table) {
+  for (uint16_t i = 0; i < table.polled_count; ++i) {
+    uint16_t port = table.polled[i];
     if (tx_[port].count != 0) SendTx(port, tx_[port]);
   }
 }

@@ -24,7 +24,6 @@ static_assert(kBurst <= 32, "ProcessBurst keeps one bit per packet in a uint32_t
 
 struct WorkerSetup {
   uint32_t index = 0;          // 0-based worker number: its RX/TX queue id and RCU thread id
-  std::vector<uint16_t> ports;  // DPDK port ids to poll
   Fib* fib = nullptr;
   NbufPool* pool = nullptr;
   XqRing* outq = nullptr;      // worker -> control
@@ -55,8 +54,9 @@ class Worker {
   // One burst received on `port`, processed to completion (frames end up queued for TX, punted,
   // or dropped). Public for tests, which feed bursts without a running loop.
   void ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n);
-  // Sends what the TX buffers hold.
+  // Sends what the TX buffers hold (of the ports in `table`, the loop's snapshot).
   void FlushTx();
+  void FlushTx(const PortTable& table);
   // Handles what control queued on InQ; returns the number of entries.
   uint32_t DrainInq();
 

@@ -220,9 +220,19 @@ class ReloadTest(unittest.TestCase):
 
     def test_hundred_reloads_under_traffic_lose_nothing(self):
         # Traffic A -> B on the unchanged connected route and the unchanged static route, while
-        # reloads add and remove other routes, a static neighbour and a whole address.
-        extra = BASE.replace("    addresses: [198.18.2.1/24]",
-                             "    addresses: [198.18.2.1/24, 198.18.3.1/24]") + "".join(
+        # reloads add and remove other routes, a static neighbour, an address and a whole port
+        # (c, on a third veth pair into host B's namespace).
+        sh("ip", "link", "add", "vr-c", "netns", self.topo.r, "type", "veth", "peer", "name",
+           "eth1", "netns", self.topo.b)
+        for ns, dev in ((self.topo.r, "vr-c"), (self.topo.b, "eth1")):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off", ns=ns)
+        sh("ip", "-n", self.topo.b, "addr", "add", "198.18.4.2/24", "dev", "eth1")
+        port_c = ("  - name: c\n    device: net_af_packet2,iface=vr-c\n"
+                  "    addresses: [198.18.4.1/24]\n")
+        extra = BASE.replace(
+            "    addresses: [198.18.2.1/24]",
+            "    addresses: [198.18.2.1/24, 198.18.3.1/24]\n" + port_c.rstrip("\n")) + "".join(
             f"  - prefix: 198.{32 + i // 256}.{i % 256}.0/24\n    via: 198.18.2.2\n"
             for i in range(50)) + "  - prefix: 198.18.200.0/24\n    type: blackhole\n" + \
             "neighbours:\n  - ip: 198.18.3.9\n    mac: 02:00:00:00:03:09\n"
@@ -289,6 +299,8 @@ class ReloadTest(unittest.TestCase):
               f"port a rx {d.get('a.rx_packets')}, port b tx {d.get('b.tx_packets')}",
               file=sys.stderr)
         self.assertEqual(reloads, 100)
+        self.assertEqual(self.router.log().count("port c (net_af_packet2,iface=vr-c): added"), 50)
+        self.assertEqual(self.router.log().count("port c (net_af_packet2,iface=vr-c): removed"), 50)
         self.assertGreater(sent[0], 1000)
         self.assertEqual(received[0], sent[0], f"lost {sent[0] - received[0]}; drops {drops}")
         self.assertEqual(drops, {})
