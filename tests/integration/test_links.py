@@ -8,7 +8,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from topology import Router, Topology, sh  # noqa: E402
+from topology import RouterTestCase, sh  # noqa: E402
 
 CONFIG = """
 dataplane:
@@ -32,25 +32,8 @@ ports:
 """
 
 
-class LinksTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.topo = Topology()
-        cls.router = Router(cls.topo, CONFIG)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.router.stop()
-        cls.topo.close()
-        assert rc == 0, cls.router.log()
-
-    def ctl(self, *args):
-        return self.router.ctl(*args, check=False)
-
-    def ok(self, *args):
-        r = self.ctl(*args)
-        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
-        return r.stdout
+class LinksTest(RouterTestCase):
+    CONFIG = CONFIG
 
     def ping(self, dst="198.18.2.2", count=1):
         return sh("ping", "-c", str(count), "-i", "0.2", "-W", "1", dst, ns=self.topo.a,
@@ -110,9 +93,7 @@ class LinksTest(unittest.TestCase):
             (("link", "set", "dev", "b", "mtu", "40"), 1, "mtu"),
             (("link", "set", "dev", "b", "group", "nosuch"), 1, "no group nosuch"),
         ]:
-            r = self.ctl(*args)
-            self.assertEqual(r.returncode, code, f"{args}: {r.stderr}")
-            self.assertIn(words, r.stderr, args)
+            self.fails(code, words, *args)
         self.assertTrue(self.ping())
 
 

@@ -7,14 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import packets as P  # noqa: E402
-from topology import VROUTERD, Router, Topology, sh, socket_in  # noqa: E402
+from topology import VROUTERD, Router, RouterTestCase, Topology, sh, socket_in  # noqa: E402
 
 BASE = """
 dataplane:
@@ -37,31 +35,8 @@ routes:
 """
 
 
-class CommandsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.topo = Topology()
-        cls.router = Router(cls.topo, BASE)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.router.stop()
-        cls.topo.close()
-        assert rc == 0, cls.router.log()
-
-    def ctl(self, *args):
-        return self.router.ctl(*args, check=False)
-
-    def ok(self, *args):
-        r = self.ctl(*args)
-        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
-        return r.stdout
-
-    def fails(self, code, words, *args):
-        r = self.ctl(*args)
-        self.assertEqual(r.returncode, code, f"{args}: {r.stdout} {r.stderr}")
-        self.assertIn(words, r.stderr)
-        return r
+class CommandsTest(RouterTestCase):
+    CONFIG = BASE
 
     def test_route_add_get_del(self):
         self.ok("route", "add", "198.20.0.0/16", "via", "198.18.2.2")
@@ -143,6 +118,10 @@ class CommandsTest(unittest.TestCase):
     def test_unknown_commands_are_usage_errors(self):
         self.fails(2, "unknown command", "frobnicate")
         self.fails(2, "usage", "config", "explode")
+        self.fails(2, "unknown command", "stats", "-x")
+        self.fails(2, "usage", "group", "show", "extra")
+        self.fails(2, "usage", "reload", "now")
+        self.assertIn("ip4_forwarded", self.ok("stats", "-s"))
         r = sh(VROUTERD.replace("vrouterd", "vrouterctl"), check=False)
         self.assertEqual(r.returncode, 2)
 

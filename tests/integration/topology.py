@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import unittest
 import time
 
 BUILD = os.environ.get("VROUTER_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
@@ -164,6 +165,38 @@ class Router:
         self.proc = None
         self._log.close()
         return rc
+
+
+class RouterTestCase(unittest.TestCase):
+    """One topology and one router for a whole class, built from CONFIG, with vrouterctl
+    helpers that assert exit codes and messages."""
+
+    CONFIG = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = Topology()
+        cls.router = Router(cls.topo, cls.CONFIG)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        cls.topo.close()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+
+    def ctl(self, *args):
+        return self.router.ctl(*args, check=False)
+
+    def ok(self, *args):
+        r = self.ctl(*args)
+        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+        return r.stdout
+
+    def fails(self, code, words, *args):
+        r = self.ctl(*args)
+        self.assertEqual(r.returncode, code, f"{args}: {r.stdout} {r.stderr}")
+        self.assertIn(words, r.stderr, args)
+        return r
 
 
 def delta(before, after):
