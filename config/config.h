@@ -121,9 +121,16 @@ struct ControlConfig {
   bool operator==(const ControlConfig&) const = default;
 };
 
+struct MetricsConfig {
+  // HOST:PORT the Prometheus endpoint listens on (IPv4 address or [IPv6]); empty: no endpoint.
+  std::string listen = "127.0.0.1:9420";
+  bool operator==(const MetricsConfig&) const = default;
+};
+
 struct Config {
   DataplaneConfig dataplane;
   ControlConfig control;
+  MetricsConfig metrics;
   ArpConfig arp;
   IcmpConfig icmp;
   // The group file named by `group_file:`, made absolute (relative paths are taken from the YAML

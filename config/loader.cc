@@ -15,6 +15,7 @@
 
 #include "absl/algorithm/container.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,9 +27,10 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 9> kTopKeys = {
-    "dataplane", "control", "arp", "icmp", "group_file", "groups", "ports", "routes", "neighbours"};
+constexpr std::array<std::string_view, 10> kTopKeys = {
+    "dataplane", "control", "metrics", "arp", "icmp", "group_file", "groups", "ports", "routes", "neighbours"};
 constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
+constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
 constexpr std::array<std::string_view, 2> kGroupKeys = {"id", "name"};
 constexpr std::array<std::string_view, 7> kPortKeys = {"name",      "device", "mac",  "mtu",
                                                        "addresses", "group",  "state"};
@@ -233,6 +235,7 @@ class Loader {
   absl::Status ReadUintSection(const Fields& top, std::string_view section,
                                std::initializer_list<UintKey> keys) const;
   absl::Status ReadControl(const Fields& top, ControlConfig* c) const;
+  absl::Status ReadMetrics(const Fields& top, MetricsConfig* m) const;
 
   absl::Status ReadGroups(const Fields& top, Config* c) const;
   absl::Status ReadGroupFile(const Entry& e, Config* c) const;
@@ -415,7 +418,7 @@ absl::Status Loader::ReadSections(const Fields& top, Config* c) const {
         ReadUintSection(
             top, "icmp",
             {{"rate_per_second", 1, 1000000, &i.rate_per_second}, {"burst", 1, 1000000, &i.burst}}),
-        ReadControl(top, &c->control)}) {
+        ReadControl(top, &c->control), ReadMetrics(top, &c->metrics)}) {
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -431,6 +434,29 @@ absl::Status Loader::ReadUintSection(const Fields& top, std::string_view section
   if (!f.ok()) return f.status();
   for (const UintKey& k : keys) {
     if (absl::Status s = ReadUint(*f, k); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadMetrics(const Fields& top, MetricsConfig* m) const {
+  const Entry* e = top.Find("metrics");
+  if (e == nullptr) return absl::OkStatus();
+  absl::StatusOr<Fields> f = ReadMap(e->value, e->where(), "metrics", kMetricsKeys);
+  if (!f.ok()) return f.status();
+  if (const Entry* listen = f->Find("listen")) {
+    std::string v = listen->value.IsScalar() ? listen->value.Scalar() : "-";
+    // HOST:PORT with a numeric port, or "" / "off" for no endpoint.
+    if (v.empty() || v == "off") {
+      m->listen.clear();
+      return absl::OkStatus();
+    }
+    size_t colon = v.rfind(':');
+    uint32_t port = 0;
+    bool ok = colon != std::string::npos && colon > 0 &&
+              absl::SimpleAtoi(v.substr(colon + 1), &port) && port >= 1 && port <= 65535 &&
+              v.find_first_of(" /") == std::string::npos;
+    if (!ok) return Expected(*listen, "HOST:PORT (e.g. 127.0.0.1:9420), or off");
+    m->listen = v;
   }
   return absl::OkStatus();
 }

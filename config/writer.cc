@@ -142,6 +142,8 @@ std::string FormatConfig(const Config& c) {
   out.append("\ncontrol:\n");
   Key(&out, "  ", "socket", Scalar(c.control.socket));
   if (!c.control.group.empty()) Key(&out, "  ", "group", Scalar(c.control.group));
+  out.append("\nmetrics:\n");
+  Key(&out, "  ", "listen", c.metrics.listen.empty() ? std::string("off") : Scalar(c.metrics.listen));
 
   out.append("\narp:\n");
   Key(&out, "  ", "hold_packets", c.arp.hold_packets);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_format.h"
 #include "control/control_socket.h"
+#include "control/metrics.h"
 #include "drivers/log.h"
 
 namespace vr::control {
@@ -149,7 +150,16 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     workers_.push_back(std::make_unique<dataplane::Worker>(ws));
   }
   socket_ = std::make_unique<ControlSocket>();
-  return socket_->Listen(config_.control.socket, config_.control.group);
+  if (absl::Status s = socket_->Listen(config_.control.socket, config_.control.group); !s.ok()) {
+    return s;
+  }
+  std::string listen = opts.metrics_listen.value_or(config_.metrics.listen);
+  if (!listen.empty() && listen != "off") {
+    auto metrics = MetricsServer::Start(listen);
+    if (!metrics.ok()) return metrics.status();
+    metrics_ = std::move(*metrics);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint16_t> Router::OpenPort(const config::PortConfig& pc,
@@ -301,7 +311,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
                 eal_->hugepages() ? "hugepages" : "no hugepages", config_.control.socket);
   PollLinks();
 
-  uint64_t next_timer = NowMs(), next_link = NowMs() + 1000;
+  uint64_t next_timer = NowMs(), next_link = NowMs() + 1000, next_metrics = NowMs();
   while (!stop.load(std::memory_order_relaxed)) {
     uint32_t work = 0;
     for (auto& q : outqs_) work += DrainOutq(*q);
@@ -322,6 +332,10 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
     if (now >= next_link) {
       PollLinks();
       next_link = now + 1000;
+    }
+    if (now >= next_metrics) {
+      PublishMetrics();
+      next_metrics = now + 500;
     }
     // Waiting on the socket is the control lcore's idle: short, so OutQ stays drained.
     socket_->Poll(work != 0 ? 0 : 1,
@@ -347,6 +361,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
 
 Router::~Router() {
   // Reverse order of Build: nothing may hold an nbuf when the pool goes, nor a port when EAL does.
+  metrics_.reset();  // first: its threads read nothing of ours, but stop them before we go
   socket_.reset();
   neighbours_.reset();
   workers_.clear();

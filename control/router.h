@@ -4,8 +4,10 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@
 namespace vr::control {
 
 class ControlSocket;
+class MetricsServer;
 
 // A usage error: the reply's status is '2' (kReplyUsage) and vrouterctl shows the grammar.
 absl::Status UsageError(std::string_view message);
@@ -30,6 +33,7 @@ absl::Status UsageError(std::string_view message);
 struct RouterOptions {
   std::string config_path;     // what `reload` and SIGHUP read again
   std::string control_socket;  // overrides the config when set
+  std::optional<std::string> metrics_listen;  // overrides metrics.listen when set
   std::string eal_args;
   bool no_huge = false;
 };
@@ -93,6 +97,15 @@ class Router {
   int PortByName(const std::string& name) const;
   static bool IsVdev(const std::string& device);
 
+  // Events and drops of every core, summed (the control lcore's own included).
+  struct Totals {
+    std::array<uint64_t, dataplane::kEventCount> events{};
+    std::array<uint64_t, dataplane::kDropReasonCount> drops{};
+  };
+  Totals SumCounters() const;
+  // metrics_export.cc: every series /metrics serves, built on the control lcore.
+  void PublishMetrics();
+
   std::string ShowStats(bool json) const;
   std::string ShowRoutes(bool json) const;
   std::string ShowNeighbours(bool json) const;
@@ -124,6 +137,7 @@ class Router {
   bool workers_running_ = false;
   dataplane::CoreCounters control_counters_;
   std::unique_ptr<ControlSocket> socket_;
+  std::unique_ptr<MetricsServer> metrics_;
   uint32_t nh_local_ = 0, nh_broadcast_ = 0, nh_blackhole_ = 0, nh_unreachable_ = 0;
 };
 

@@ -15,15 +15,21 @@ using dataplane::kDropReasonCount;
 using dataplane::kEventCount;
 using dataplane::ReadCounter;
 
-std::string Router::ShowStats(bool json) const {
-  std::array<uint64_t, kEventCount> events{};
-  std::array<uint64_t, kDropReasonCount> drops{};
+Router::Totals Router::SumCounters() const {
+  Totals t;
   auto add = [&](const dataplane::CoreCounters& c) {
-    for (size_t i = 0; i < kEventCount; ++i) events[i] += ReadCounter(c.events[i]);
-    for (size_t i = 0; i < kDropReasonCount; ++i) drops[i] += ReadCounter(c.drops[i]);
+    for (size_t i = 0; i < kEventCount; ++i) t.events[i] += ReadCounter(c.events[i]);
+    for (size_t i = 0; i < kDropReasonCount; ++i) t.drops[i] += ReadCounter(c.drops[i]);
   };
   add(control_counters_);
   for (const auto& w : workers_) add(w->counters());
+  return t;
+}
+
+std::string Router::ShowStats(bool json) const {
+  Totals totals = SumCounters();
+  const auto& events = totals.events;
+  const auto& drops = totals.drops;
   uint64_t overflows = 0;
   for (const auto& q : outqs_) overflows += q->overflows();
   for (const auto& q : inqs_) overflows += q->overflows();

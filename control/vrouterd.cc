@@ -13,6 +13,8 @@ DEFINE_string(control_socket, "", "control socket path (overrides control.socket
 DEFINE_string(eal_args, "", "extra DPDK EAL arguments, space separated");
 DEFINE_bool(no_huge, false, "run without hugepages even when some are free");
 DEFINE_bool(check, false, "validate the config and exit");
+DEFINE_string(metrics_listen, "",
+              "HOST:PORT for Prometheus /metrics (overrides metrics.listen; 'off' disables)");
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   vr::control::RouterOptions opts;
   opts.config_path = FLAGS_config;
   opts.control_socket = FLAGS_control_socket;
+  if (!FLAGS_metrics_listen.empty()) opts.metrics_listen = FLAGS_metrics_listen;
   opts.eal_args = FLAGS_eal_args;
   opts.no_huge = FLAGS_no_huge;
   auto router = vr::control::Router::Create(*cfg, opts);

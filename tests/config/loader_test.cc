@@ -202,7 +202,8 @@ const ErrorCase kErrors[] = {
     {"OnlyComments", "# nothing\n",
      "t.yaml:1:1: the config is empty; expected a map with at least a 'ports' list"},
     {"TopLevelList", "- a\n- b\n",
-     "t.yaml:1:1: config: expected a map with keys dataplane, control, arp, icmp, group_file, "
+     "t.yaml:1:1: config: expected a map with keys dataplane, control, metrics, arp, icmp, "
+     "group_file, "
      "groups, ports, routes, neighbours, got a list"},
     {"TwoDocuments", WithPorts("---\nports: []\n"),
      "t.yaml:9:1: expected a single YAML document, found a second one"},
@@ -216,8 +217,8 @@ const ErrorCase kErrors[] = {
     {"DuplicatePortKey", "ports:\n  - name: a\n    device: x\n    mtu: 1500\n    mtu: 9000\n",
      "t.yaml:5:5: duplicate key 'mtu' in port (first given on line 4)"},
     {"UnknownTopKey", WithPorts("neighbors: []\n"),
-     "t.yaml:8:1: unknown key 'neighbors' in config; expected one of: dataplane, control, arp, "
-     "icmp, group_file, groups, ports, routes, neighbours"},
+     "t.yaml:8:1: unknown key 'neighbors' in config; expected one of: dataplane, control, metrics, "
+     "arp, icmp, group_file, groups, ports, routes, neighbours"},
     {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
      "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses, "
      "group, state"},

@@ -282,7 +282,9 @@ class ReloadTest(unittest.TestCase):
         self.assertEqual(self.router.log().count("port c (net_af_packet2,iface=vr-c): removed"), 50)
         self.assertGreater(sent[0], 1000)
         self.assertEqual(received[0], sent[0], f"lost {sent[0] - received[0]}; drops {drops}")
-        self.assertEqual(drops, {})
+        # Frames addressed to another MAC (l2_other_host) are not the test's traffic, which is
+        # all accounted for above; any other drop would be the router losing a packet.
+        self.assertEqual({k: v for k, v in drops.items() if k != "l2_other_host"}, {})
         rx.close()
         tx.close()
 

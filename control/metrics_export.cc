@@ -1,0 +1,148 @@
+// What /metrics says: every series, built on the control lcore from per-core counters summed at
+// read time, port statistics and control's own tables, then handed to the endpoint whole.
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "control/metrics.h"
+#include "control/router.h"
+
+namespace vr::control {
+
+using dataplane::ReadCounter;
+
+void Router::PublishMetrics() {
+  if (metrics_ == nullptr) return;
+  MetricsBuilder b;
+  b.Gauge("vrouter_build_info", "vrouter version; always 1").Add({{"version", VR_VERSION}}, 1);
+
+  // Ports, and the groups they belong to.
+  struct Sums {
+    double rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+  };
+  std::map<std::string, Sums> groups;
+  for (const auto& g : config_.groups) groups[g.name];
+  std::vector<std::pair<MetricsBuilder::Labels, drivers::PortStats>> stats;
+  for (uint16_t id : port_ids_) {
+    const PortState& ps = ports_[id];
+    std::string group = config::GroupName(config_, ps.group);
+    drivers::PortStats s = ps.port->Stats();
+    stats.push_back({{{"port", ps.port->name()}, {"group", group}}, s});
+    Sums& g = groups[group];
+    g.rx_packets += s.rx_packets;
+    g.rx_bytes += s.rx_bytes;
+    g.tx_packets += s.tx_packets;
+    g.tx_bytes += s.tx_bytes;
+    g.drops += s.rx_errors + s.rx_missed + s.rx_nombuf + s.tx_errors;
+  }
+  auto per_port = [&](const char* name, const char* help, auto field) {
+    b.Counter(name, help);
+    for (const auto& [labels, s] : stats) b.Add(labels, double(field(s)));
+  };
+  using S = drivers::PortStats;
+  per_port("vrouter_port_receive_packets_total", "Packets received by the port",
+           [](const S& s) { return s.rx_packets; });
+  per_port("vrouter_port_receive_bytes_total", "Bytes received by the port",
+           [](const S& s) { return s.rx_bytes; });
+  per_port("vrouter_port_transmit_packets_total", "Packets sent by the port",
+           [](const S& s) { return s.tx_packets; });
+  per_port("vrouter_port_transmit_bytes_total", "Bytes sent by the port",
+           [](const S& s) { return s.tx_bytes; });
+  per_port("vrouter_port_receive_errors_total", "Receive errors the device reports",
+           [](const S& s) { return s.rx_errors; });
+  per_port("vrouter_port_transmit_errors_total", "Transmit errors the device reports",
+           [](const S& s) { return s.tx_errors; });
+  per_port("vrouter_port_receive_missed_total", "Packets the device dropped: RX queue full",
+           [](const S& s) { return s.rx_missed; });
+  per_port("vrouter_port_receive_nobuf_total", "Packets the device dropped: no nbuf free",
+           [](const S& s) { return s.rx_nombuf; });
+  b.Gauge("vrouter_port_up", "1 when the port has a carrier");
+  for (size_t i = 0; i < port_ids_.size(); ++i) b.Add(stats[i].first, ports_[port_ids_[i]].link_up);
+  b.Gauge("vrouter_port_admin_up", "1 when the port is set up");
+  for (size_t i = 0; i < port_ids_.size(); ++i) b.Add(stats[i].first, ports_[port_ids_[i]].up);
+  b.Gauge("vrouter_port_mtu_bytes", "IPv4 MTU of the port");
+  for (size_t i = 0; i < port_ids_.size(); ++i) b.Add(stats[i].first, ports_[port_ids_[i]].mtu);
+
+  auto per_group = [&](const char* name, const char* help, double Sums::*field) {
+    b.Counter(name, help);
+    for (const auto& [g, s] : groups) b.Add({{"group", g}}, s.*field);
+  };
+  per_group("vrouter_group_receive_packets_total", "Packets received by the group's ports",
+            &Sums::rx_packets);
+  per_group("vrouter_group_receive_bytes_total", "Bytes received by the group's ports",
+            &Sums::rx_bytes);
+  per_group("vrouter_group_transmit_packets_total", "Packets sent by the group's ports",
+            &Sums::tx_packets);
+  per_group("vrouter_group_transmit_bytes_total", "Bytes sent by the group's ports",
+            &Sums::tx_bytes);
+  per_group("vrouter_group_drop_packets_total",
+            "Packets the group's devices dropped or failed (errors, missed, no nbuf)", &Sums::drops);
+
+  // Workers.
+  double hz = double(rte_get_tsc_hz());
+  auto per_worker = [&](const char* name, const char* help, auto field) {
+    b.Counter(name, help);
+    for (const auto& w : workers_) {
+      b.Add({{"worker", absl::StrCat(w->index())}}, field(w->counters()));
+    }
+  };
+  using C = dataplane::CoreCounters;
+  per_worker("vrouter_worker_busy_polls_total", "Loop iterations that found work",
+             [](const C& c) { return double(ReadCounter(c.busy_polls)); });
+  per_worker("vrouter_worker_idle_polls_total", "Loop iterations that found nothing",
+             [](const C& c) { return double(ReadCounter(c.idle_polls)); });
+  per_worker("vrouter_worker_busy_seconds_total", "Time spent in iterations that found work",
+             [hz](const C& c) { return double(ReadCounter(c.busy_cycles)) / hz; });
+  per_worker("vrouter_worker_receive_packets_total", "Packets the worker received",
+             [](const C& c) { return double(ReadCounter(c.rx_packets)); });
+  per_worker("vrouter_worker_transmit_packets_total", "Packets the worker sent",
+             [](const C& c) { return double(ReadCounter(c.tx_packets)); });
+
+  b.Gauge("vrouter_nbuf_pool_size", "Packet buffers in the pool").Add({}, pool_->size());
+  b.Gauge("vrouter_nbuf_pool_in_use", "Packet buffers not in the pool").Add({}, pool_->InUse());
+  b.Gauge("vrouter_ring_depth", "Entries waiting in a worker's InQ or OutQ");
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    b.Add({{"ring", "inq"}, {"worker", absl::StrCat(w)}}, inqs_[w]->Depth());
+    b.Add({{"ring", "outq"}, {"worker", absl::StrCat(w)}}, outqs_[w]->Depth());
+  }
+  b.Counter("vrouter_ring_overflows_total", "Entries a full InQ or OutQ refused");
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    b.Add({{"ring", "inq"}, {"worker", absl::StrCat(w)}}, double(inqs_[w]->overflows()));
+    b.Add({{"ring", "outq"}, {"worker", absl::StrCat(w)}}, double(outqs_[w]->overflows()));
+  }
+
+  Totals t = SumCounters();
+  b.Counter("vrouter_drop_packets_total", "Packets dropped, by reason");
+  for (size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
+    b.Add({{"reason", std::string(dataplane::kDropReasonNames[i])}}, double(t.drops[i]));
+  }
+  b.Counter("vrouter_events_total", "Things the router did, by kind");
+  for (size_t i = 0; i < dataplane::kEventCount; ++i) {
+    b.Add({{"event", std::string(dataplane::kEventNames[i])}}, double(t.events[i]));
+  }
+
+  std::map<std::string, double> origins = {
+      {"connected", 0}, {"local", 0}, {"broadcast", 0}, {"static", 0}};
+  for (const auto& r : routes_) origins[IsUserRoute(r) ? "static" : r.type] += 1;
+  b.Gauge("vrouter_fib_routes", "Routes in the FIB, by address family and origin");
+  for (const auto& [origin, n] : origins) b.Add({{"family", "ipv4"}, {"origin", origin}}, n);
+
+  std::map<std::string, double> states;
+  for (NeighState s : {NeighState::kIncomplete, NeighState::kReachable, NeighState::kStale,
+                       NeighState::kProbe, NeighState::kFailed, NeighState::kPermanent}) {
+    states[std::string(NeighStateName(s))] = 0;
+  }
+  for (const Neighbour* n : neighbours_->List()) states[std::string(NeighStateName(n->state))] += 1;
+  b.Gauge("vrouter_neighbours", "ARP neighbour entries, by state");
+  for (const auto& [state, n] : states) b.Add({{"state", state}}, n);
+
+  b.Counter("vrouter_config_reloads_total", "Configuration reloads, by result")
+      .Add({{"result", "success"}}, double(reloads_ok_))
+      .Add({{"result", "failure"}}, double(reloads_failed_));
+
+  metrics_->Publish(b.Take());
+}
+
+}  // namespace vr::control
