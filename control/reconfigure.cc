@@ -55,6 +55,7 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
     return restart("icmp (the workers' token buckets)");
   }
   if (next.control.group != cur.control.group) return restart("control.group");
+  if (next.metrics.listen != cur.metrics.listen) return restart("metrics.listen");
   for (const auto& np : next.ports) {
     const config::PortConfig* op = nullptr;
     for (const auto& p : cur.ports) {

@@ -144,6 +144,18 @@ routes:
   EXPECT_EQ(c->neighbours[0].loc.line, 8);
 }
 
+TEST(ParseConfig, MetricsListen) {
+  auto c = ParseConfig(WithPorts(""), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics.listen, "127.0.0.1:9420") << "loopback by default";
+  c = ParseConfig(WithPorts("metrics:\n  listen: 0.0.0.0:9100\n"), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics.listen, "0.0.0.0:9100");
+  c = ParseConfig(WithPorts("metrics:\n  listen: off\n"), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics.listen, "");
+}
+
 TEST(ParseConfig, EmptySectionsAndListsAreAllowed) {
   absl::StatusOr<Config> c =
       ParseConfig(WithPorts("dataplane:\narp: {}\nroutes: []\nneighbours:\n"), "t.yaml");
@@ -332,6 +344,11 @@ const ErrorCase kErrors[] = {
     {"BlackholeWithVia",
      WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    type: blackhole\n    via: 198.18.2.2\n"),
      "t.yaml:11:5: a blackhole route takes no 'via'"},
+    {"MetricsListenNoPort", WithPorts("metrics:\n  listen: 127.0.0.1\n"),
+     "t.yaml:9:11: listen: expected HOST:PORT (e.g. 127.0.0.1:9420), or off, got '127.0.0.1'"},
+    {"MetricsListenBadPort", WithPorts("metrics:\n  listen: 127.0.0.1:70000\n"),
+     "t.yaml:9:11: listen: expected HOST:PORT (e.g. 127.0.0.1:9420), or off, got "
+     "'127.0.0.1:70000'"},
     {"BadRouteType", WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    type: drop\n"),
      "t.yaml:10:11: type: expected one of forward, blackhole, unreachable, got 'drop'"},
     // Neighbours.
