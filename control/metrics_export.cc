@@ -126,7 +126,9 @@ void Router::PublishMetrics() {
   std::map<std::string, double> origins = {
       {"connected", 0}, {"local", 0}, {"broadcast", 0}, {"static", 0}};
   for (const auto& r : routes_) origins[IsUserRoute(r) ? "static" : r.type] += 1;
-  b.Gauge("vrouter_fib_routes", "Routes in the FIB, by address family and origin");
+  b.Gauge("vrouter_fib_routes",
+          "Routes installed from the config and port addresses, by address family and origin "
+          "(the /32s ARP adds for resolved hosts are counted in vrouter_neighbours)");
   for (const auto& [origin, n] : origins) b.Add({{"family", "ipv4"}, {"origin", origin}}, n);
 
   std::map<std::string, double> states;

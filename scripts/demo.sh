@@ -12,13 +12,16 @@ TICK=2
 # The system interpreter, not a pyenv shim: deps.sh installs python3 there and JSON is all we need.
 PY=/usr/bin/python3
 NC=nc.openbsd   # -N (close after EOF) is what ends the transfer; other netcats spell it differently
+# vrouterd's Prometheus endpoint (metrics.listen, default 127.0.0.1:9420). It listens in the
+# router's namespace, so it is reached from there, never from the host's loopback.
+METRICS_URL=http://127.0.0.1:9420/metrics
 
 die() { echo "demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root for network namespaces and DPDK: sudo make demo"
 [[ -z "$DEMO_SECONDS" || "$DEMO_SECONDS" =~ ^[0-9]+$ ]] || die "DEMO_SECONDS must be a whole number of seconds, got '$DEMO_SECONDS'"
 [[ "$TRANSFER_MB" =~ ^[1-9][0-9]*$ ]] || die "TRANSFER_MB must be a positive whole number, got '$TRANSFER_MB'"
-for tool in ip ethtool ping ss sha256sum "$NC" "$PY"; do
+for tool in ip ethtool ping ss sha256sum curl "$NC" "$PY"; do
   # deps.sh installs only what is missing, so running it here costs nothing when all is present.
   command -v "$tool" >/dev/null || { bash scripts/deps.sh; break; }
 done
@@ -195,6 +198,8 @@ until grep -q "forwarding:" "$VR_LOG"; do
 done
 sed 's/^/    /' "$VR_LOG"
 snap last
+echo "metrics: $METRICS_URL inside namespace ${NS[R]}; for example:"
+echo "    ip netns exec ${NS[R]} curl -s $METRICS_URL | grep '^vrouter_port_receive_packets_total'"
 
 section "route show"
 ctl route show
@@ -255,6 +260,15 @@ router_delta
 
 section "vrouterctl stats"
 ctl stats
+section "metrics"
+# The same counters as Prometheus scrapes them; grafana/README.md shows the dashboard over them.
+# vrouterd refreshes what /metrics serves every 500 ms: wait, so the transfer above is in it.
+sleep 1
+echo "${NS[R]}\$ curl -s $METRICS_URL | grep -E '^vrouter_(port_(receive|transmit)_packets|events)_total'"
+in_ns R curl -s --max-time 5 "$METRICS_URL" \
+  | grep -E '^vrouter_(port_(receive|transmit)_packets|events)_total' \
+  | grep -v ' 0$' | sed 's/^/    /' \
+  || echo "    (no answer from $METRICS_URL: is this vrouterd built with the exporter?)"
 section "vrouterctl neigh show"
 ctl neigh show
 section "router log"

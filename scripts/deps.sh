@@ -14,9 +14,15 @@ declare -A cmd_pkgs=(
   [ip]=iproute2 [ping]=iputils-ping [nc]=netcat-openbsd [ethtool]=ethtool [flock]=util-linux
   [tcpdump]=tcpdump [g++]=g++ [/usr/bin/python3]=python3 [sysctl]=procps
   [nc.openbsd]=netcat-openbsd   # scripts/demo.sh needs this flavour's -N, whatever `nc` points to
+  [curl]=curl                   # scripts/demo.sh shows the metrics endpoint with it
+  # tests/integration/test_metrics.py runs a real Prometheus server and promtool. Installing the
+  # package enables a prometheus.service on systemd machines; the tests never use it (theirs
+  # listens inside the router's namespace).
+  [/usr/bin/prometheus]=prometheus [/usr/bin/promtool]=prometheus
 )
 declare -A file_pkgs=(
   [/usr/lib/python3/dist-packages/scapy/__init__.py]=python3-scapy
+  [/usr/lib/python3/dist-packages/yaml/__init__.py]=python3-yaml   # test_metrics.py
 )
 
 missing=()
