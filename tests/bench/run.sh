@@ -9,6 +9,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${BUILD:-build}   # as in the Makefile; relative to the project root
 [[ $build == /* ]] || build=$root/$build
 runs=${BENCH_RUNS:-5}
+scrape_runs=${BENCH_SCRAPE_RUNS:-3}  # pairs of vrouterd runs without and with scrapes
 warmup=${BENCH_WARMUP:-2}    # seconds of forwarding before the window opens
 window=${BENCH_SECONDS:-5}   # seconds measured
 routes=10000
@@ -40,7 +41,14 @@ stop_child() {
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
-cleanup() { stop_child; rm -rf "$tmp"; }
+scraper=""
+stop_scraper() {
+  [ -n "$scraper" ] || return 0
+  kill -TERM "$scraper" 2>/dev/null || true
+  wait "$scraper" 2>/dev/null || true
+  scraper=""
+}
+cleanup() { stop_scraper; stop_child; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -48,11 +56,14 @@ trap 'exit 143' TERM
 # Traffic and config. Route i is 198.18.0.0 + 8*i, /29 for even i and /30 for odd i, so the FIB
 # holds 10,000 prefixes longer than /24 (every lookup goes through an rte_lpm tbl8). Each frame
 # goes to a host inside a different route, so the lookups spread over the table.
-"$python" - "$tmp" "$routes" "$frames" "$nbufs" <<'EOF'
+# A free loopback port for the metrics endpoint, so a bench never collides with a router running here.
+metrics_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$python" - "$tmp" "$routes" "$frames" "$nbufs" "$metrics_port" <<'EOF'
 import random, sys
 from scapy.all import Ether, IP, UDP, Raw, wrpcap
 
 tmp, routes, frames, nbufs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+metrics_port = sys.argv[5]
 
 def ip(n):
     return '.'.join(str((n >> s) & 255) for s in (24, 16, 8, 0))
@@ -74,6 +85,7 @@ wrpcap(f'{tmp}/traffic.pcap', pkts)
 lines = [
     'dataplane:', '  workers: 1', f'  nbufs: {nbufs}',
     'control:', f'  socket: {tmp}/control.sock',
+    'metrics:', f'  listen: 127.0.0.1:{metrics_port}',
     'ports:',
     '  - name: in',
     f'    device: net_pcap0,rx_pcap={tmp}/traffic.pcap,infinite_rx=1',
@@ -138,6 +150,15 @@ run_vrouterd() {
     echo "bench: warning: vrouterd runs without hugepages; its rate is not comparable" >&2
   fi
   sleep "$warmup"
+  if [ "${2:-}" = scrape ]; then
+    # Prometheus scrapes every 15 s by default; ten a second makes any cost visible.
+    ( while :; do
+        curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port/metrics" \
+          >>"$tmp/scrape.times" || true
+        sleep 0.1
+      done ) &
+    scraper=$!
+  fi
   # Each sample is timed at the midpoint of its request; a request takes milliseconds.
   c0=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
   t0=$EPOCHREALTIME
@@ -149,6 +170,7 @@ run_vrouterd() {
   t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
   c1=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
   cpu=$(share "$c0" "$c1" "$t0" "$t1")
+  stop_scraper
   stop_child
   # Only packets that left port out count; a window that forwarded nothing, or that dropped
   # much of what it received, measured something other than forwarding.
@@ -262,3 +284,26 @@ if [ "$busy" -eq 1 ]; then
   echo "         other processes share the cores, so the rates above are low and noisy."
   printf "         Per CPU-second: vrouterd %s, testpmd %s Mpps, ratio %.2f\n" "$vr_nmed" "$tp_nmed" "$(div "$vr_nmed" "$tp_nmed")"
 fi
+
+# What a metrics scrape costs: vrouterd alone, alternately without and with ten scrapes a second
+# of /metrics during the window. The scrape time is curl's, request to last byte.
+echo
+echo "bench: scrape cost: $scrape_runs pairs of vrouterd runs, without and with 10 scrapes/s"
+rm -f "$tmp/scrape.times"
+quiet=() scraped=()
+for r in $(seq "$scrape_runs"); do
+  run_vrouterd "q$r"; quiet+=("$result")
+  run_vrouterd "s$r" scrape; scraped+=("$result")
+  echo "bench: pair $r: without ${quiet[-1]} Mpps, with scrapes ${scraped[-1]} Mpps"
+done
+[ -s "$tmp/scrape.times" ] || die "no scrape answered"
+read -r q_med _ _ < <(stats "${quiet[@]}")
+read -r s_med _ _ < <(stats "${scraped[@]}")
+mapfile -t times < <(awk '{ printf "%.3f\n", $1 * 1000 }' "$tmp/scrape.times")
+read -r t_med _ t_max < <(stats "${times[@]}")
+echo
+printf '%-34s %s\n' "scrapes" "${#times[@]}"
+printf '%-34s %s ms median, %s ms max\n' "scrape time (2 ports, no vifs yet)" "$t_med" "$t_max"
+printf '%-34s %s Mpps without, %s Mpps with\n' "forwarding (medians)" "$q_med" "$s_med"
+printf '%-34s %.1f%%\n' "forwarding cost of scraping" \
+  "$(awk -v q="$q_med" -v s="$s_med" 'BEGIN { print (q - s) / q * 100 }')"
