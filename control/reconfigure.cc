@@ -186,6 +186,21 @@ absl::Status Router::Apply(const config::Config& next_in) {
   for (const auto& n : next.neighbours) new_neigh[n.ip] = &n;
   size_t changes = 0;
 
+  // 0. New ports first: attaching a device is what most often fails (an interface that is not
+  //    there), and failing here changes nothing. Their addresses come in step 3 like any other.
+  std::vector<std::string> attached;
+  for (const auto& np : next.ports) {
+    if (PortByName(np.name) >= 0) continue;
+    config::PortConfig bare = np;
+    bare.addresses.clear();
+    if (absl::Status s = AddPort(bare); !s.ok()) {
+      for (const auto& name : attached) (void)RemovePort(PortByName(name));
+      return s;
+    }
+    attached.push_back(np.name);
+    ++changes;
+  }
+
   // 1. Routes that are gone. Changed ones are replaced in place below, never deleted first: a
   //    packet to them always finds the old next hop or the new one.
   for (const auto& [key, r] : old_routes) {
@@ -200,19 +215,12 @@ absl::Status Router::Apply(const config::Config& next_in) {
     neighbours_->RemoveStatic(ip);
     ++changes;
   }
-  // Ports that are gone, then ports that are new (their addresses are added in step 3).
+  // Ports that are gone (new ones were attached before anything else changed).
   for (const auto& op : config_.ports) {
     bool kept = false;
     for (const auto& np : next.ports) kept |= np.name == op.name;
     if (kept) continue;
     if (absl::Status s = RemovePort(PortByName(op.name)); !s.ok()) return s;
-    ++changes;
-  }
-  for (const auto& np : next.ports) {
-    if (PortByName(np.name) >= 0) continue;
-    config::PortConfig bare = np;
-    bare.addresses.clear();  // added below like any new address, with their routes
-    if (absl::Status s = AddPort(bare); !s.ok()) return s;
     ++changes;
   }
   // 3. Ports: MTU, admin state and addresses. The port views change in a copy published whole

@@ -188,6 +188,25 @@ class ReloadTest(unittest.TestCase):
         self.assertIn("dataplane (workers, nbufs) changes only with a restart", r.stderr)
         self.assertEqual(self.router.ctl("config", "show").stdout, before)
 
+    def test_port_that_cannot_attach_changes_nothing(self):
+        before = self.router.ctl("config", "show").stdout
+        self.write(BASE.replace("routes:\n", "  - name: c\n    device: net_af_packet2,iface=vrt-nosuch\n"
+                                "    addresses: [198.18.4.1/24]\nroutes:\n") +
+                   "  - prefix: 198.30.0.0/16\n    via: 198.18.2.2\n")
+        r = self.router.ctl("reload", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("port c: cannot attach device net_af_packet2,iface=vrt-nosuch", r.stderr)
+        self.assertEqual(self.router.ctl("config", "show").stdout, before)
+        self.assertNotIn("198.30.0.0/16", self.router.ctl("route", "show").stdout)
+        sh("ping", "-c", "1", "-W", "2", "198.18.2.2", ns=self.topo.a)
+        # The failed attempt left nothing behind: once the interface exists, the same device
+        # name attaches.
+        sh("ip", "link", "add", "vrt-nosuch", "netns", self.topo.r, "type", "veth", "peer",
+           "name", "eth1", "netns", self.topo.b)
+        self.assertEqual(self.router.ctl("reload", check=False).returncode, 0,
+                         self.router.log())
+        self.assertIn("c: ", self.router.ctl("link", "show", "dev", "c").stdout)
+
     def test_sighup_reloads(self):
         self.write(BASE + "  - prefix: 198.31.0.0/16\n    via: 198.18.2.2\n")
         self.router.proc.send_signal(signal.SIGHUP)
