@@ -32,6 +32,13 @@ struct Ip4Prefix {
   bool operator==(const Ip4Prefix&) const = default;
 };
 
+// Prefix arithmetic shared by the loader and the control plane (host order).
+constexpr uint32_t PrefixMask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
+constexpr Ip4Prefix NetworkOf(const Ip4Prefix& p) { return {p.addr & PrefixMask(p.len), p.len}; }
+constexpr bool Contains(const Ip4Prefix& p, uint32_t ip) {
+  return (ip & PrefixMask(p.len)) == (p.addr & PrefixMask(p.len));
+}
+
 // Interface groups, as the kernel's IFLA_GROUP and iproute2's /etc/iproute2/group have them: every
 // port is in exactly one group (0, "default", unless told otherwise), and commands such as
 // `vrouterctl link set group G down` act on all ports of a group. Names are only labels for ids.

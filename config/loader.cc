@@ -78,20 +78,16 @@ std::string Join(const Range& items) {
   return out;
 }
 
-uint32_t Mask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
-
-bool Contains(const Ip4Prefix& p, uint32_t ip) { return ((p.addr ^ ip) & Mask(p.len)) == 0; }
-
 // On /31 and /32 every address is a host (RFC 3021); below that the all-zeros and all-ones host
 // parts name the subnet and its broadcast.
 bool IsSubnetEdge(const Ip4Prefix& p, uint32_t ip) {
-  uint32_t host = ip & ~Mask(p.len);
-  return p.len < 31 && (host == 0 || host == ~Mask(p.len));
+  uint32_t host = ip & ~PrefixMask(p.len);
+  return p.len < 31 && (host == 0 || host == ~PrefixMask(p.len));
 }
 
 std::string FormatPrefix(const Ip4Prefix& p) { return absl::StrCat(FormatIp4(p.addr), "/", p.len); }
 
-std::string FormatSubnet(const Ip4Prefix& p) { return FormatPrefix({p.addr & Mask(p.len), p.len}); }
+std::string FormatSubnet(const Ip4Prefix& p) { return FormatPrefix({p.addr & PrefixMask(p.len), p.len}); }
 
 const char* TypeName(RouteType t) {
   switch (t) {
@@ -146,7 +142,7 @@ absl::Status CheckHostAddress(const Ip4Prefix& a) {
   if (IsSubnetEdge(a, a.addr)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "address %s is the %s address of %s; give the port a host address", FormatPrefix(a),
-        a.addr == (a.addr & Mask(a.len)) ? "network" : "broadcast", FormatSubnet(a)));
+        a.addr == (a.addr & PrefixMask(a.len)) ? "network" : "broadcast", FormatSubnet(a)));
   }
   return absl::OkStatus();
 }
@@ -705,7 +701,7 @@ absl::Status Loader::ReadRoutePrefix(const Entry& e, const Config& c, RouteConfi
   absl::StatusOr<Ip4Prefix> p = Parse(e, ParseIp4Prefix, "a prefix like 198.19.0.0/16");
   if (!p.ok()) return p.status();
   std::string text = FormatPrefix(*p);
-  if ((p->addr & ~Mask(p->len)) != 0) {
+  if ((p->addr & ~PrefixMask(p->len)) != 0) {
     return Error(e.value.Mark(), absl::StrFormat("prefix %s has host bits set; did you mean %s?",
                                                  text, FormatSubnet(*p)));
   }
@@ -718,7 +714,7 @@ absl::Status Loader::ReadRoutePrefix(const Entry& e, const Config& c, RouteConfi
   // A static route equal to a connected subnet would replace the connected route in the FIB.
   for (const PortConfig& port : c.ports) {
     for (const Ip4Prefix& a : port.addresses) {
-      if (Ip4Prefix{a.addr & Mask(a.len), a.len} == *p) {
+      if (Ip4Prefix{a.addr & PrefixMask(a.len), a.len} == *p) {
         return Error(
             e.value.Mark(),
             absl::StrFormat("prefix %s is the connected subnet of port '%s'", text, port.name));

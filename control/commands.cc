@@ -255,8 +255,8 @@ absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const 
     // Longest match over the routes control knows: the same answer the workers' FIB gives.
     const RouteEntry* best = nullptr;
     for (const auto& r : routes_) {
-      uint32_t mask = r.prefix.len == 0 ? 0 : ~uint32_t{0} << (32 - r.prefix.len);
-      if ((*addr & mask) == r.prefix.addr && (best == nullptr || r.prefix.len > best->prefix.len)) {
+      if (config::Contains(r.prefix, *addr) &&
+          (best == nullptr || r.prefix.len > best->prefix.len)) {
         best = &r;
       }
     }
@@ -355,8 +355,7 @@ absl::StatusOr<std::string> Router::NeighCommand(const std::string& verb, const 
       // As the YAML does: the port is the one whose subnet holds the address.
       for (const auto& p : next.ports) {
         for (const auto& a : p.addresses) {
-          uint32_t mask = a.len == 0 ? 0 : ~uint32_t{0} << (32 - a.len);
-          if ((n.ip & mask) == (a.addr & mask)) n.port = p.name;
+          if (config::Contains(a, n.ip)) n.port = p.name;
         }
       }
       if (n.port.empty()) {

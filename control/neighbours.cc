@@ -35,7 +35,7 @@ std::string_view NeighStateName(NeighState s) {
 namespace {
 
 bool InPrefix(uint32_t ip, const config::Ip4Prefix& p) {
-  uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
+  uint32_t mask = config::PrefixMask(p.len);
   return (ip & mask) == (p.addr & mask);
 }
 

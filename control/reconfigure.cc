@@ -14,11 +14,6 @@ using dataplane::NhKind;
 
 namespace {
 
-config::Ip4Prefix Network(const config::Ip4Prefix& p) {
-  uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
-  return {p.addr & mask, p.len};
-}
-
 uint64_t Key(const config::Ip4Prefix& p) { return (uint64_t{p.addr} << 8) | p.len; }
 
 bool SameRoute(const config::RouteConfig& a, const config::RouteConfig& b) {
@@ -131,8 +126,8 @@ absl::Status Router::RemovePort(uint16_t id) {
 }
 
 absl::Status Router::RemoveConnected(uint16_t port, const config::Ip4Prefix& addr) {
-  config::Ip4Prefix net = Network(addr);
-  uint32_t bcast = addr.len < 31 ? (net.addr | ~(~uint32_t{0} << (32 - addr.len))) : 0;
+  config::Ip4Prefix net = config::NetworkOf(addr);
+  uint32_t bcast = addr.len < 31 ? (net.addr | ~config::PrefixMask(addr.len)) : 0;
   std::vector<uint32_t> freed;
   for (auto it = routes_.begin(); it != routes_.end();) {
     bool mine = it->port == port &&

@@ -25,11 +25,6 @@ namespace {
 constexpr uint32_t kMaxRoutes = 1u << 20;
 constexpr uint32_t kMaxNexthops = 1u << 16;
 
-config::Ip4Prefix Network(const config::Ip4Prefix& p) {
-  uint32_t mask = p.len == 0 ? 0 : ~uint32_t{0} << (32 - p.len);
-  return {p.addr & mask, p.len};
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Router>> Router::Create(const config::Config& cfg,
@@ -196,7 +191,7 @@ absl::StatusOr<uint16_t> Router::OpenPort(const config::PortConfig& pc,
 }
 
 absl::Status Router::AddConnected(uint16_t port, const config::Ip4Prefix& addr) {
-  config::Ip4Prefix net = Network(addr);
+  config::Ip4Prefix net = config::NetworkOf(addr);
   auto nh = nexthops_->Alloc(NhKind::kConnected, 0, port);
   if (!nh.ok()) return nh.status();
   if (absl::Status s = fib_->Add(net.addr, net.len, *nh); !s.ok()) return s;
@@ -225,7 +220,7 @@ absl::Status Router::AddRoute(const config::RouteConfig& r) {
     case config::RouteType::kForward: {
       for (uint16_t id : port_ids_) {
         for (const auto& a : ports_[id].addresses) {
-          if (Network({r.via, a.len}) == Network(a)) e.port = id;
+          if (config::NetworkOf({r.via, a.len}) == config::NetworkOf(a)) e.port = id;
         }
       }
       if (e.port < 0) {
