@@ -47,14 +47,79 @@ inline constexpr uint32_t kMaxGroupId = 2147483647;  // iproute2 reads ids into 
 // Where a group's name was defined; FormatConfig writes back only those from the YAML.
 enum class GroupSource { kYaml, kFile, kBuiltin };
 
+// Impairment, after the classic "insane" virtual interface: what a vif does to the packets it
+// receives and sends. Impairment drops are counted apart from every other drop.
+enum class ImpairMode { kPass, kDrop, kFlap };
+
+struct ImpairmentConfig {
+  ImpairMode mode = ImpairMode::kPass;
+  uint32_t drop_percent = 0;  // kDrop: 1..100 of packets, pseudo-random
+  uint64_t seed = 1;          // kDrop: the same seed drops the same packets of the same stream
+  uint32_t on_ms = 0;         // kFlap: passes everything for on_ms (1..3600000)...
+  uint32_t off_ms = 0;        // ...then drops everything for off_ms (1..3600000), and again
+  bool operator==(const ImpairmentConfig&) const = default;
+};
+
+// 802.1Q / 802.1ad tag ids 1..4094, both ends included.
+struct TagRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+  uint32_t size() const { return uint32_t(last) - first + 1; }
+  bool operator==(const TagRange&) const = default;
+};
+
+// Creates the members of a group in bulk: one vlan vif per id of `vlan` on port `parent`, or with
+// `inner` set one qinq vif per (outer, inner) pair, outer-major. Member i gets the address
+// `address` + i * address_step (same prefix length) and the MAC `mac` + i * mac_step. Members are
+// never listed one by one in Config: they are computed from the template (TemplateMember).
+struct TemplateConfig {
+  std::string parent;              // a port name
+  TagRange outer;                  // vlan: the 802.1Q ids; qinq: the 802.1ad (S-tag) ids
+  std::optional<TagRange> inner;   // qinq only: the 802.1Q (C-tag) ids inside each outer id
+  std::optional<Ip4Prefix> address;  // member 0's; none: members have no address
+  uint32_t address_step = 0;       // 0 in a loaded config never: defaults to the block size
+  std::optional<Mac> mac;          // member 0's; none: every member uses the parent's MAC
+  uint32_t mac_step = 1;
+  Location loc;
+
+  uint32_t size() const { return outer.size() * (inner ? inner->size() : 1); }
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const TemplateConfig& o) const {
+    return parent == o.parent && outer == o.outer && inner == o.inner && address == o.address &&
+           address_step == o.address_step && mac == o.mac && mac_step == o.mac_step;
+  }
+};
+
+// What member i of a template is.
+struct TemplateMemberInfo {
+  uint16_t outer = 0;
+  uint16_t inner = 0;  // 0 for vlan members
+  std::optional<Ip4Prefix> address;
+  std::optional<Mac> mac;
+};
+TemplateMemberInfo TemplateMember(const TemplateConfig& t, uint32_t i);
+
+// The name of a sub-interface that has none of its own: PARENT.VLAN, or PARENT.OUTER.INNER.
+std::string SubinterfaceName(std::string_view parent, uint16_t outer, uint16_t inner);
+
 struct GroupConfig {
   uint32_t id = 0;   // 0..kMaxGroupId
-  std::string name;  // 1..32 of A-Z a-z 0-9 _ . -, not starting with a digit
+  std::string name;  // 1..32 of A-Z a-z 0-9 _ . -, not starting with a digit; may be empty
   Location loc;      // empty file for the built-in "default"
   GroupSource source = GroupSource::kYaml;  // a group added by hand is written out like a YAML one
+  // The group's own settings (YAML only). A sub-interface that does not set mtu, state or
+  // impairment itself takes its group's; unset here too, it takes its parent port's MTU, up, pass.
+  // Ports always carry their own settings.
+  std::optional<uint32_t> mtu;
+  std::optional<bool> up;
+  std::optional<ImpairmentConfig> impairment;
+  std::vector<TemplateConfig> templates;
 
-  // id and name only: where a name was defined does not change what it means.
-  bool operator==(const GroupConfig& o) const { return id == o.id && name == o.name; }
+  // Where a name was defined does not change what it means: loc and source are left out.
+  bool operator==(const GroupConfig& o) const {
+    return id == o.id && name == o.name && mtu == o.mtu && up == o.up &&
+           impairment == o.impairment && templates == o.templates;
+  }
 };
 
 struct PortConfig {
@@ -73,6 +138,32 @@ struct PortConfig {
            addresses == o.addresses && group == o.group && up == o.up;
   }
 };
+
+// A sub-interface listed on its own: a vlan (802.1Q `vlan`) or qinq (802.1ad `outer` with 802.1Q
+// `inner`) vif on a port. Unset settings come from the group, then the parent (see GroupConfig).
+struct VifConfig {
+  std::string name;    // default SubinterfaceName(parent, outer, inner); 1..31 of A-Z a-z 0-9 _ . -
+  std::string parent;  // a port name
+  uint16_t outer = 0;  // vlan: the 802.1Q id; qinq: the 802.1ad id. 1..4094
+  uint16_t inner = 0;  // qinq: the 802.1Q id 1..4094; 0 for a vlan vif
+  std::optional<Mac> mac;  // default: the parent's
+  std::optional<uint32_t> mtu;
+  std::vector<Ip4Prefix> addresses;
+  uint32_t group = 0;  // the loader fills in the parent's group when the YAML does not say
+  std::optional<bool> up;
+  std::optional<ImpairmentConfig> impairment;
+  Location loc;
+
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const VifConfig& o) const {
+    return name == o.name && parent == o.parent && outer == o.outer && inner == o.inner &&
+           mac == o.mac && mtu == o.mtu && addresses == o.addresses && group == o.group &&
+           up == o.up && impairment == o.impairment;
+  }
+};
+
+// Vif ids are 24 bits (InQ/OutQ entries carry them): ports and sub-interfaces together, at most.
+inline constexpr uint32_t kMaxVifs = 1u << 24;
 
 enum class RouteType { kForward, kBlackhole, kUnreachable };
 
@@ -148,6 +239,7 @@ struct Config {
   // `groups`, each id and each name once, sorted by id. A port may also use an id with no name.
   std::vector<GroupConfig> groups;
   std::vector<PortConfig> ports;
+  std::vector<VifConfig> vifs;  // sub-interfaces listed one by one (templates are in groups)
   std::vector<RouteConfig> routes;
   std::vector<NeighbourConfig> neighbours;
   bool operator==(const Config&) const = default;
