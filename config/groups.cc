@@ -153,14 +153,15 @@ absl::StatusOr<std::vector<GroupConfig>> LoadGroupFile(const std::string& path) 
 std::optional<uint32_t> GroupId(const Config& c, std::string_view name_or_id) {
   if (absl::StatusOr<uint32_t> id = ParseGroupId(name_or_id); id.ok()) return *id;
   for (const GroupConfig& g : c.groups) {
-    if (g.name == name_or_id) return g.id;
+    if (!g.name.empty() && g.name == name_or_id) return g.id;
   }
   return std::nullopt;
 }
 
 std::string GroupName(const Config& c, uint32_t id) {
+  // A group listed for its settings only has no name.
   for (const GroupConfig& g : c.groups) {
-    if (g.id == id) return g.name;
+    if (g.id == id && !g.name.empty()) return g.name;
   }
   return std::to_string(id);
 }

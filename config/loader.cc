@@ -7,10 +7,15 @@
 #include <charconv>
 #include <filesystem>
 #include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/algorithm/container.h"
@@ -27,11 +32,20 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 10> kTopKeys = {
-    "dataplane", "control", "metrics", "arp", "icmp", "group_file", "groups", "ports", "routes", "neighbours"};
+constexpr std::array<std::string_view, 11> kTopKeys = {
+    "dataplane", "control", "metrics", "arp",  "icmp",      "group_file",
+    "groups",    "ports",   "vifs",    "routes", "neighbours"};
 constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
 constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
-constexpr std::array<std::string_view, 2> kGroupKeys = {"id", "name"};
+constexpr std::array<std::string_view, 6> kGroupKeys = {"id",    "name",       "mtu",
+                                                        "state", "impairment", "templates"};
+constexpr std::array<std::string_view, 5> kImpairmentKeys = {"mode", "percent", "seed", "on_ms",
+                                                             "off_ms"};
+constexpr std::array<std::string_view, 8> kTemplateKeys = {
+    "parent", "vlan", "outer", "inner", "address", "address_step", "mac", "mac_step"};
+constexpr std::array<std::string_view, 11> kVifKeys = {
+    "name", "parent",    "vlan",  "outer", "inner",     "mac",
+    "mtu",  "addresses", "group", "state", "impairment"};
 constexpr std::array<std::string_view, 7> kPortKeys = {"name",      "device", "mac",  "mtu",
                                                        "addresses", "group",  "state"};
 constexpr std::array<std::string_view, 3> kRouteKeys = {"prefix", "via", "type"};
@@ -134,15 +148,15 @@ bool IsUnicast(uint32_t ip) {
   return first != 0 && first != 127 && first < 224;
 }
 
-absl::Status CheckHostAddress(const Ip4Prefix& a) {
+absl::Status CheckHostAddress(const Ip4Prefix& a, std::string_view who = "the port") {
   if (a.len == 0 || !IsUnicast(a.addr)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "address %s: expected a unicast address with a prefix length of 1 to 32", FormatPrefix(a)));
   }
   if (IsSubnetEdge(a, a.addr)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "address %s is the %s address of %s; give the port a host address", FormatPrefix(a),
-        a.addr == (a.addr & PrefixMask(a.len)) ? "network" : "broadcast", FormatSubnet(a)));
+        "address %s is the %s address of %s; give %s a host address", FormatPrefix(a),
+        a.addr == (a.addr & PrefixMask(a.len)) ? "network" : "broadcast", FormatSubnet(a), who));
   }
   return absl::OkStatus();
 }
@@ -158,40 +172,146 @@ absl::Status CheckOverlap(const Ip4Prefix& a, const PortConfig& port) {
   return absl::OkStatus();
 }
 
-std::string Subnets(std::span<const PortConfig> ports, std::string_view only) {
-  std::vector<std::string> out;
-  for (const PortConfig& p : ports) {
-    if (!only.empty() && p.name != only) continue;
-    for (const Ip4Prefix& a : p.addresses) {
-      out.push_back(absl::StrCat(p.name, ": ", FormatSubnet(a)));
-    }
-  }
-  return out.empty() ? "no address is configured" : Join(out);
+// --- Tags, names and template arithmetic --------------------------------------------------------
+
+bool Overlaps(const TagRange& a, const TagRange& b) {
+  return a.first <= b.last && b.first <= a.last;
 }
 
-// The port whose connected subnet holds `ip` (only port `only` when not empty). `ip` must be
-// another host there: neither the router itself nor the subnet's network or broadcast address.
-absl::StatusOr<const PortConfig*> ConnectedPort(std::span<const PortConfig> ports, uint32_t ip,
-                                                std::string_view only) {
-  for (const PortConfig& p : ports) {
-    if (!only.empty() && p.name != only) continue;
-    for (const Ip4Prefix& a : p.addresses) {
-      if (!Contains(a, ip)) continue;
-      if (ip == a.addr) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("%s is the router's own address on port '%s'", FormatIp4(ip), p.name));
-      }
-      if (IsSubnetEdge(a, ip)) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s is the network or broadcast address of %s", FormatIp4(ip), FormatSubnet(a)));
-      }
-      return &p;
-    }
+bool InRange(const TagRange& r, uint32_t id) { return r.first <= id && id <= r.last; }
+
+std::string RangeText(const TagRange& r) {
+  return r.first == r.last ? std::to_string(r.first) : absl::StrCat(r.first, "-", r.last);
+}
+
+// "vlan 100-163", "outer 1-2 inner 5".
+std::string TagsText(const TagRange& outer, const std::optional<TagRange>& inner) {
+  if (!inner.has_value()) return absl::StrCat("vlan ", RangeText(outer));
+  return absl::StrCat("outer ", RangeText(outer), " inner ", RangeText(*inner));
+}
+
+// A tag id as SubinterfaceName writes it: 1..4094, decimal without leading zeros.
+bool ParseTag(std::string_view s, uint16_t* out) {
+  if (s.empty() || s.size() > 4 || s[0] == '0') return false;
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 4094) return false;
+  *out = static_cast<uint16_t>(v);
+  return true;
+}
+
+// "FIRST-LAST" or a single id. *backwards is set when both ids are good but FIRST > LAST.
+bool ParseTagRange(std::string_view s, TagRange* out, bool* backwards) {
+  *backwards = false;
+  size_t dash = s.find('-');
+  uint16_t first = 0, last = 0;
+  if (dash == std::string_view::npos) {
+    if (!ParseTag(s, &first)) return false;
+    last = first;
+  } else if (!ParseTag(s.substr(0, dash), &first) || !ParseTag(s.substr(dash + 1), &last)) {
+    return false;
   }
-  std::string where =
-      only.empty() ? "any port's subnet" : absl::StrFormat("a subnet of port '%s'", only);
-  return absl::InvalidArgumentError(
-      absl::StrFormat("%s is not inside %s (%s)", FormatIp4(ip), where, Subnets(ports, only)));
+  if (first > last) {
+    *backwards = true;
+    return false;
+  }
+  *out = {first, last};
+  return true;
+}
+
+// Kernel interface names stop at 15 characters; vif names are vrouter's own and may be longer,
+// enough for a 15-character port name with two tags (PORT.4094.4094).
+bool IsVifName(std::string_view s) {
+  return !s.empty() && s.size() <= 31 && absl::c_all_of(s, [](char c) {
+    return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+uint64_t BlockSize(uint8_t len) { return uint64_t{1} << (32 - len); }
+
+// The addresses a template's members' subnets span, from the first member's network to the end
+// of the last member's subnet. Gaps between members (a step above the block size) belong to the
+// span: no other subnet may use them.
+struct AddressSpan {
+  uint32_t first = 0;
+  uint64_t last = 0;  // may pass 2^32 - 1 before the loader has refused the template
+};
+
+AddressSpan SpanOf(const TemplateConfig& t) {
+  uint32_t first = NetworkOf(*t.address).addr;
+  uint64_t last_net = first + uint64_t{t.size() - 1} * t.address_step;
+  return {first, last_net + BlockSize(t.address->len) - 1};
+}
+
+uint64_t MacValue(const Mac& mac) {
+  uint64_t v = 0;
+  for (uint8_t b : mac) v = v << 8 | b;
+  return v;
+}
+
+Mac MacOf(uint64_t v) {
+  Mac mac;
+  for (int b = 5; b >= 0; --b, v >>= 8) mac[b] = static_cast<uint8_t>(v & 0xff);
+  return mac;
+}
+
+// The first index i >= 0 with base + i * step >= bound (base < bound).
+uint64_t FirstAtOrAbove(uint64_t base, uint64_t step, uint64_t bound) {
+  return (bound - base + step - 1) / step;
+}
+
+// "the template with vlan 100-163 on port 'a' (line 7)"
+std::string TemplateText(const TemplateConfig& t) {
+  return absl::StrFormat("the template with %s on port '%s' (line %d)", TagsText(t.outer, t.inner),
+                         t.parent, t.loc.line);
+}
+
+// Which member of t is called `name`, read as PARENT.N (vlan) or PARENT.N.M (qinq) with the ids
+// written as SubinterfaceName writes them.
+std::optional<uint32_t> MemberIndexByName(const TemplateConfig& t, std::string_view name) {
+  size_t n = t.parent.size();
+  if (name.size() <= n + 1 || name.substr(0, n) != t.parent || name[n] != '.') return std::nullopt;
+  std::string_view rest = name.substr(n + 1);
+  uint16_t outer = 0, inner = 0;
+  if (!t.inner.has_value()) {
+    if (!ParseTag(rest, &outer) || !InRange(t.outer, outer)) return std::nullopt;
+    return outer - t.outer.first;
+  }
+  size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || !ParseTag(rest.substr(0, dot), &outer) ||
+      !ParseTag(rest.substr(dot + 1), &inner) || !InRange(t.outer, outer) ||
+      !InRange(*t.inner, inner)) {
+    return std::nullopt;
+  }
+  return (outer - t.outer.first) * t.inner->size() + (inner - t.inner->first);
+}
+
+std::string MemberName(const TemplateConfig& t, uint32_t i) {
+  TemplateMemberInfo m = TemplateMember(t, i);
+  return SubinterfaceName(t.parent, m.outer, m.inner);
+}
+
+// "198.18.64.0/31 to 198.18.64.126/31", the first and last members' subnets.
+std::string MemberSubnetsText(const TemplateConfig& t) {
+  std::string first = FormatSubnet(*t.address);
+  if (t.size() == 1) return first;
+  return absl::StrCat(first, " to ", FormatSubnet(*TemplateMember(t, t.size() - 1).address));
+}
+
+std::string VifText(const VifConfig& v) {
+  std::optional<TagRange> inner;
+  if (v.inner != 0) inner = TagRange{v.inner, v.inner};
+  return absl::StrFormat("vif '%s' with %s on port '%s' (line %d)", v.name,
+                         TagsText({v.outer, v.outer}, inner), v.parent, v.loc.line);
+}
+
+const char* ModeName(ImpairMode m) {
+  switch (m) {
+    case ImpairMode::kPass: return "pass";
+    case ImpairMode::kDrop: return "drop";
+    case ImpairMode::kFlap: return "flap";
+  }
+  return "?";
 }
 
 class Loader {
@@ -199,10 +319,49 @@ class Loader {
   Loader(std::string_view text, std::string_view file)
       : file_(file), lines_(internal::SplitLines(text)) {}
 
-  absl::StatusOr<Config> Load(std::string_view text) const;
+  absl::StatusOr<Config> Load(std::string_view text);
   absl::Status Error(const YAML::Mark& mark, std::string_view message) const;
 
  private:
+  // Who owns a connected subnet or a name.
+  enum class Kind { kPort, kVif, kMember };
+  // One connected subnet, or a template's span (kMember), in subnets_.
+  struct Span {
+    uint64_t last = 0;
+    Kind kind = Kind::kPort;
+    size_t index = 0;  // into Config::ports, Config::vifs or templates_
+    Ip4Prefix prefix;  // kPort, kVif: the router's address there
+  };
+  struct Subnet {
+    Ip4Prefix prefix;  // the router's address and the length
+    Kind kind = Kind::kPort;
+    std::string name;  // the port's or vif's
+  };
+  // A `groups` entry of the YAML, for what is read after the ports.
+  struct GroupYaml {
+    uint32_t id = 0;
+    std::string name;  // empty: none given
+    int line = 0;
+    bool settings = false;  // mtu, state, impairment or templates given
+    std::vector<YAML::Node> templates;
+  };
+  // The tags in use on one port. Vlan ids and qinq outer ids are one space: a frame's first tag
+  // chooses between them.
+  struct PortTags {
+    std::unordered_map<uint16_t, size_t> vlan;   // vlan vifs by id
+    std::unordered_map<uint16_t, size_t> outer;  // the first qinq vif of each outer id
+    std::unordered_map<uint32_t, size_t> qinq;   // qinq vifs by outer << 16 | inner
+    std::vector<size_t> templates;               // into templates_
+  };
+  struct NameUse {
+    Kind kind = Kind::kPort;
+    size_t index = 0;
+  };
+  struct MemberRef {
+    size_t tmpl = 0;  // into templates_
+    uint32_t index = 0;
+  };
+
   Location Loc(const YAML::Mark& mark) const;
   absl::Status Expected(std::string_view label, const YAML::Node& value, const YAML::Mark& mark,
                         std::string_view expected) const;
@@ -225,6 +384,7 @@ class Loader {
   absl::StatusOr<const Entry*> Require(const Fields& f, std::string_view key) const;
   absl::StatusOr<std::vector<YAML::Node>> ReadList(const Entry* e, std::string_view expected) const;
   absl::Status ReadUint(const Fields& f, const UintKey& k) const;
+  absl::Status ReadUint64(const Entry* e, uint64_t* out) const;
   absl::Status ReadMac(const Entry& e, Mac* out) const;
 
   absl::Status ReadSections(const Fields& top, Config* c) const;
@@ -233,9 +393,11 @@ class Loader {
   absl::Status ReadControl(const Fields& top, ControlConfig* c) const;
   absl::Status ReadMetrics(const Fields& top, MetricsConfig* m) const;
 
-  absl::Status ReadGroups(const Fields& top, Config* c) const;
+  absl::Status ReadGroups(const Fields& top, Config* c);
   absl::Status ReadGroupFile(const Entry& e, Config* c) const;
-  absl::Status ReadGroup(const YAML::Node& node, const YAML::Mark& mark, Config* c) const;
+  absl::Status ReadGroup(const YAML::Node& node, const YAML::Mark& mark, Config* c);
+  absl::Status ReadGroupSettings(const Fields& f, GroupConfig* g) const;
+  absl::Status ReadImpairment(const Entry& e, ImpairmentConfig* out) const;
 
   absl::Status ReadPorts(const Fields& top, Config* c) const;
   absl::StatusOr<PortConfig> ReadPort(const YAML::Node& node, const YAML::Mark& mark,
@@ -247,11 +409,46 @@ class Loader {
                           PortConfig* port) const;
   absl::Status ReadPortOptions(const Fields& f, std::span<const PortConfig> earlier,
                                PortConfig* port) const;
-  absl::Status ReadPortGroup(const Entry* e, std::span<const GroupConfig> groups,
-                             PortConfig* port) const;
-  absl::Status ReadPortState(const Entry* e, PortConfig* port) const;
+  absl::Status ReadGroupRef(const Entry* e, std::span<const GroupConfig> groups,
+                            uint32_t* group) const;
+  absl::Status ReadState(const Entry* e, bool* up) const;
   absl::Status ReadAddresses(const Entry* e, std::span<const PortConfig> earlier,
                              PortConfig* port) const;
+  void IndexPorts(const Config& c);
+
+  // Sub-interfaces: templates, then vifs, checked against the ports and each other.
+  absl::Status ReadTemplates(Config* c);
+  absl::Status ReadTemplate(const YAML::Node& node, const GroupConfig& group, const Config& c);
+  absl::Status ReadParent(const Fields& f, const Config& c, std::string* parent) const;
+  absl::Status ReadTags(const Fields& f, bool ranges, TagRange* outer,
+                        std::optional<TagRange>* inner, YAML::Mark* where) const;
+  absl::Status CheckTags(const Config& c, const std::string& parent, const TagRange& outer,
+                         const std::optional<TagRange>& inner, const YAML::Mark& where) const;
+  absl::Status CheckTemplateNames(const TemplateConfig& t, const Config& c,
+                                  const YAML::Mark& where) const;
+  absl::Status ReadTemplateAddress(const Fields& f, const Config& c, TemplateConfig* t) const;
+  absl::Status ReadTemplateMac(const Fields& f, TemplateConfig* t) const;
+  absl::Status CheckGroupMtu(const GroupConfig& group, const PortConfig& parent,
+                             const YAML::Mark& where, std::string_view who) const;
+  absl::Status CountVifs(uint64_t more, const YAML::Mark& where, std::string_view what);
+
+  absl::Status ReadVifs(const Fields& top, Config* c);
+  absl::Status ReadVif(const YAML::Node& node, const YAML::Mark& mark, Config* c);
+  absl::Status CheckVifName(const Config& c, const std::string& name,
+                            const YAML::Mark& where) const;
+  absl::Status ReadVifAddresses(const Entry* e, const Config& c, VifConfig* vif) const;
+
+  // Connected subnets of ports, vifs and template members.
+  const Span* Overlapping(uint32_t first, uint64_t last) const;
+  std::string SpanText(const Config& c, const Span& s) const;
+  std::optional<MemberRef> MemberNamed(std::string_view name) const;
+  std::optional<Subnet> SubnetOf(const Config& c, uint32_t ip) const;
+  std::optional<std::vector<Subnet>> SubnetsOf(const Config& c, std::string_view name,
+                                               Kind* kind) const;
+  std::string SubnetList(const Config& c, std::string_view only) const;
+  absl::StatusOr<std::string> Connected(const Config& c, uint32_t ip,
+                                        std::string_view only) const;
+  bool HasSubinterfaceAddresses(const Config& c) const;
 
   absl::Status ReadRoutes(const Fields& top, Config* c) const;
   absl::StatusOr<RouteConfig> ReadRoute(const YAML::Node& node, const YAML::Mark& mark,
@@ -268,6 +465,12 @@ class Loader {
 
   std::string file_;
   std::vector<std::string_view> lines_;  // of the source text, for the line under the message
+  std::vector<GroupYaml> group_yaml_;    // in file order
+  std::vector<TemplateConfig> templates_;  // every group's, in the order read
+  std::map<uint32_t, Span> subnets_;     // by first address; never overlapping
+  std::unordered_map<std::string, PortTags> tags_;  // by port name
+  std::unordered_map<std::string, NameUse> names_;  // ports' and vifs' names
+  uint64_t vif_count_ = 0;                          // ports, vifs and template members
 };
 
 Location Loader::Loc(const YAML::Mark& mark) const {
@@ -363,6 +566,20 @@ absl::Status Loader::ReadUint(const Fields& f, const UintKey& k) const {
   return absl::OkStatus();
 }
 
+// Decimal 0..2^64-1, for seeds.
+absl::Status Loader::ReadUint64(const Entry* e, uint64_t* out) const {
+  if (e == nullptr) return absl::OkStatus();
+  std::string s = e->value.IsScalar() ? e->value.Scalar() : "";
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
+    return Expected(*e, absl::StrFormat("an integer between 0 and %u",
+                                        std::numeric_limits<uint64_t>::max()));
+  }
+  *out = v;
+  return absl::OkStatus();
+}
+
 absl::Status Loader::ReadMac(const Entry& e, Mac* out) const {
   absl::StatusOr<Mac> mac = Parse(e, ParseMac, "a MAC address like 02:00:00:00:00:01");
   if (!mac.ok()) return mac.status();
@@ -375,7 +592,7 @@ absl::Status Loader::ReadMac(const Entry& e, Mac* out) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Config> Loader::Load(std::string_view text) const {
+absl::StatusOr<Config> Loader::Load(std::string_view text) {
   std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
   if (docs.size() > 1 && !docs[1].IsNull()) {
     return Error(docs[1].Mark(), "expected a single YAML document, found a second one");
@@ -387,12 +604,17 @@ absl::StatusOr<Config> Loader::Load(std::string_view text) const {
   absl::StatusOr<Fields> top = ReadMap(root, root.Mark(), "config", kTopKeys);
   if (!top.ok()) return top.status();
   Config c;
-  // Groups, then ports, whatever the order in the file: ports name groups, and routes and
-  // neighbours are checked against ports.
-  for (auto read : {&Loader::ReadSections, &Loader::ReadGroups, &Loader::ReadPorts,
-                    &Loader::ReadRoutes, &Loader::ReadNeighbours}) {
-    if (absl::Status s = (this->*read)(*top, &c); !s.ok()) return s;
-  }
+  // Groups, then ports, then the groups' templates and the vifs, whatever the order in the file:
+  // ports name groups, sub-interfaces name ports and groups, and routes and neighbours are
+  // checked against the subnets of all of them.
+  if (absl::Status s = ReadSections(*top, &c); !s.ok()) return s;
+  if (absl::Status s = ReadGroups(*top, &c); !s.ok()) return s;
+  if (absl::Status s = ReadPorts(*top, &c); !s.ok()) return s;
+  IndexPorts(c);
+  if (absl::Status s = ReadTemplates(&c); !s.ok()) return s;
+  if (absl::Status s = ReadVifs(*top, &c); !s.ok()) return s;
+  if (absl::Status s = ReadRoutes(*top, &c); !s.ok()) return s;
+  if (absl::Status s = ReadNeighbours(*top, &c); !s.ok()) return s;
   return c;
 }
 
@@ -482,7 +704,7 @@ absl::Status Loader::ReadControl(const Fields& top, ControlConfig* c) const {
   return absl::OkStatus();
 }
 
-absl::Status Loader::ReadGroups(const Fields& top, Config* c) const {
+absl::Status Loader::ReadGroups(const Fields& top, Config* c) {
   c->groups = {GroupConfig{0, "default", {}, GroupSource::kBuiltin}};
   if (const Entry* e = top.Find("group_file")) {
     if (absl::Status s = ReadGroupFile(*e, c); !s.ok()) return s;
@@ -520,24 +742,120 @@ absl::Status Loader::ReadGroupFile(const Entry& e, Config* c) const {
   return internal::MergeGroupFile(*text, c->group_file, &c->groups);
 }
 
-absl::Status Loader::ReadGroup(const YAML::Node& node, const YAML::Mark& mark, Config* c) const {
+// A group's name is optional: an entry may only give settings or templates to a group that the
+// group file names, or that has no name at all. The settings join the table's entry for the id.
+absl::Status Loader::ReadGroup(const YAML::Node& node, const YAML::Mark& mark, Config* c) {
   absl::StatusOr<Fields> f = ReadMap(node, mark, "group", kGroupKeys);
   if (!f.ok()) return f.status();
   absl::StatusOr<const Entry*> id = Require(*f, "id");
   if (!id.ok()) return id.status();
-  absl::StatusOr<const Entry*> name = Require(*f, "name");
-  if (!name.ok()) return name.status();
   absl::StatusOr<uint32_t> value = Parse(
       **id, ParseGroupId, absl::StrFormat("a group id between 0 and %u", kMaxGroupId));
   if (!value.ok()) return value.status();
-  if (!(*name)->value.IsScalar() || !IsGroupName((*name)->value.Scalar())) {
-    return Expected(**name, internal::kGroupNameForm);
+  const Entry* name = f->Find("name");
+  if (name != nullptr && (!name->value.IsScalar() || !IsGroupName(name->value.Scalar()))) {
+    return Expected(*name, internal::kGroupNameForm);
   }
-  GroupConfig g{*value, (*name)->value.Scalar(), Loc(mark), GroupSource::kYaml};
-  bool on_name = false;
-  if (absl::Status s = internal::AddGroup(&c->groups, g, &on_name); !s.ok()) {
-    return Error(on_name ? (*name)->where() : (*id)->where(), std::string(s.message()));
+  GroupConfig g{*value, name != nullptr ? name->value.Scalar() : "", Loc(mark), GroupSource::kYaml};
+  if (absl::Status s = ReadGroupSettings(*f, &g); !s.ok()) return s;
+  absl::StatusOr<std::vector<YAML::Node>> templates = ReadList(
+      f->Find("templates"), "a list of templates like {parent: a, vlan: 100-199}");
+  if (!templates.ok()) return templates.status();
+  GroupYaml y{g.id, g.name, Loc(mark).line,
+              g.mtu.has_value() || g.up.has_value() || g.impairment.has_value() ||
+                  !templates->empty(),
+              std::move(*templates)};
+
+  // The same id twice in `groups`: two names are the table's conflict (below); the same name
+  // twice is harmless; anything else would leave the reader guessing which entry counts.
+  for (const GroupYaml& earlier : group_yaml_) {
+    if (earlier.id != y.id) continue;
+    bool other_name = !y.name.empty() && !earlier.name.empty() && y.name != earlier.name;
+    if (!other_name && (y.settings || earlier.settings || y.name.empty() || earlier.name.empty())) {
+      return Error((*id)->where(),
+                   absl::StrFormat("group %u is already listed on line %d; give a group's name, "
+                                   "settings and templates in one entry",
+                                   y.id, earlier.line));
+    }
   }
+  if (!g.name.empty()) {
+    bool on_name = false;
+    if (absl::Status s = internal::AddGroup(&c->groups, g, &on_name); !s.ok()) {
+      return Error(on_name ? name->where() : (*id)->where(), std::string(s.message()));
+    }
+  }
+  auto entry = absl::c_find_if(c->groups, [&](const GroupConfig& t) { return t.id == g.id; });
+  if (entry == c->groups.end()) {
+    c->groups.push_back(g);
+  } else if (y.settings) {
+    entry->mtu = g.mtu;
+    entry->up = g.up;
+    entry->impairment = g.impairment;
+  }
+  group_yaml_.push_back(std::move(y));
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadGroupSettings(const Fields& f, GroupConfig* g) const {
+  if (f.Find("mtu") != nullptr) {
+    uint32_t mtu = 0;
+    if (absl::Status s = ReadUint(f, {"mtu", 68, 9000, &mtu}); !s.ok()) return s;
+    g->mtu = mtu;
+  }
+  if (const Entry* state = f.Find("state")) {
+    if (absl::Status s = ReadState(state, &g->up.emplace()); !s.ok()) return s;
+  }
+  if (const Entry* impairment = f.Find("impairment")) {
+    if (absl::Status s = ReadImpairment(*impairment, &g->impairment.emplace()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// {mode: pass}, {mode: drop, percent: P[, seed: S]} or {mode: flap, on_ms: N, off_ms: M}.
+absl::Status Loader::ReadImpairment(const Entry& e, ImpairmentConfig* out) const {
+  if (e.value.IsNull() || !e.value.IsMap()) {
+    return Expected(e, absl::StrFormat("a map with keys %s", Join(kImpairmentKeys)));
+  }
+  absl::StatusOr<Fields> f = ReadMap(e.value, e.where(), "impairment", kImpairmentKeys);
+  if (!f.ok()) return f.status();
+  absl::StatusOr<const Entry*> mode = Require(*f, "mode");
+  if (!mode.ok()) return mode.status();
+  ImpairmentConfig m;
+  bool known = false;
+  for (ImpairMode candidate : {ImpairMode::kPass, ImpairMode::kDrop, ImpairMode::kFlap}) {
+    if ((*mode)->value.IsScalar() && (*mode)->value.Scalar() == ModeName(candidate)) {
+      m.mode = candidate;
+      known = true;
+    }
+  }
+  if (!known) return Expected(**mode, "one of pass, drop, flap");
+  // Keys of another mode are refused rather than ignored: they would read as if they counted.
+  struct ModeKey {
+    std::string_view key;
+    ImpairMode mode;
+  };
+  for (ModeKey k : {ModeKey{"percent", ImpairMode::kDrop}, ModeKey{"seed", ImpairMode::kDrop},
+                    ModeKey{"on_ms", ImpairMode::kFlap}, ModeKey{"off_ms", ImpairMode::kFlap}}) {
+    const Entry* given = f->Find(k.key);
+    if (given != nullptr && m.mode != k.mode) {
+      return Error(given->key.Mark(),
+                   absl::StrFormat("%s is only for mode %s", k.key, ModeName(k.mode)));
+    }
+  }
+  for (ModeKey k : {ModeKey{"percent", ImpairMode::kDrop}, ModeKey{"on_ms", ImpairMode::kFlap},
+                    ModeKey{"off_ms", ImpairMode::kFlap}}) {
+    if (m.mode == k.mode && f->Find(k.key) == nullptr) {
+      return Error(f->mark, absl::StrFormat("missing key '%s' in impairment (mode %s needs it)",
+                                            k.key, ModeName(k.mode)));
+    }
+  }
+  for (absl::Status s : {ReadUint(*f, {"percent", 1, 100, &m.drop_percent}),
+                         ReadUint64(f->Find("seed"), &m.seed),
+                         ReadUint(*f, {"on_ms", 1, 3600000, &m.on_ms}),
+                         ReadUint(*f, {"off_ms", 1, 3600000, &m.off_ms})}) {
+    if (!s.ok()) return s;
+  }
+  *out = m;
   return absl::OkStatus();
 }
 
@@ -569,8 +887,8 @@ absl::StatusOr<PortConfig> Loader::ReadPort(const YAML::Node& node, const YAML::
   if (absl::Status s = ReadPortName(**name, earlier, &port); !s.ok()) return s;
   if (absl::Status s = ReadDevice(**device, earlier, &port); !s.ok()) return s;
   if (absl::Status s = ReadPortOptions(*f, earlier, &port); !s.ok()) return s;
-  if (absl::Status s = ReadPortGroup(f->Find("group"), groups, &port); !s.ok()) return s;
-  if (absl::Status s = ReadPortState(f->Find("state"), &port); !s.ok()) return s;
+  if (absl::Status s = ReadGroupRef(f->Find("group"), groups, &port.group); !s.ok()) return s;
+  if (absl::Status s = ReadState(f->Find("state"), &port.up); !s.ok()) return s;
   return port;
 }
 
@@ -618,8 +936,8 @@ absl::Status Loader::ReadPortOptions(const Fields& f, std::span<const PortConfig
 }
 
 // A name of the table, or an id with or without a name (as `ip link set dev D group 7` takes).
-absl::Status Loader::ReadPortGroup(const Entry* e, std::span<const GroupConfig> groups,
-                                   PortConfig* port) const {
+absl::Status Loader::ReadGroupRef(const Entry* e, std::span<const GroupConfig> groups,
+                                  uint32_t* group) const {
   if (e == nullptr) return absl::OkStatus();
   std::string value = e->value.IsScalar() ? e->value.Scalar() : "";
   if (value.empty()) {
@@ -628,13 +946,14 @@ absl::Status Loader::ReadPortGroup(const Entry* e, std::span<const GroupConfig> 
   if (absl::ascii_isdigit(value[0])) {  // names never start with a digit
     absl::StatusOr<uint32_t> id = Parse(*e, ParseGroupId, "");
     if (!id.ok()) return id.status();
-    port->group = *id;
+    *group = *id;
     return absl::OkStatus();
   }
   std::vector<std::string_view> names;
   for (const GroupConfig& g : groups) {
+    if (g.name.empty()) continue;  // a group with settings only
     if (g.name == value) {
-      port->group = g.id;
+      *group = g.id;
       return absl::OkStatus();
     }
     names.push_back(g.name);
@@ -643,11 +962,11 @@ absl::Status Loader::ReadPortGroup(const Entry* e, std::span<const GroupConfig> 
                absl::StrFormat("group: unknown group '%s'; known: %s", value, Join(names)));
 }
 
-absl::Status Loader::ReadPortState(const Entry* e, PortConfig* port) const {
+absl::Status Loader::ReadState(const Entry* e, bool* up) const {
   if (e == nullptr) return absl::OkStatus();
   std::string value = e->value.IsScalar() ? e->value.Scalar() : "";
   if (value != "up" && value != "down") return Expected(*e, "up or down");
-  port->up = value == "up";
+  *up = value == "up";
   return absl::OkStatus();
 }
 
@@ -669,6 +988,635 @@ absl::Status Loader::ReadAddresses(const Entry* e, std::span<const PortConfig> e
     port->addresses.push_back(*a);
   }
   return absl::OkStatus();
+}
+
+// --- Sub-interfaces -----------------------------------------------------------------------------
+
+// Ports' names, tags and subnets, for the checks of templates and vifs. The ports' subnets do not
+// overlap (ReadAddresses saw to it), as subnets_ requires.
+void Loader::IndexPorts(const Config& c) {
+  for (size_t i = 0; i < c.ports.size(); ++i) {
+    const PortConfig& p = c.ports[i];
+    names_[p.name] = {Kind::kPort, i};
+    tags_[p.name];
+    for (const Ip4Prefix& a : p.addresses) {
+      uint32_t first = NetworkOf(a).addr;
+      subnets_[first] = Span{first + BlockSize(a.len) - 1, Kind::kPort, i, a};
+    }
+  }
+  vif_count_ = c.ports.size();
+}
+
+// Templates are read after the ports, since they name them; in the order of the file.
+absl::Status Loader::ReadTemplates(Config* c) {
+  for (const GroupYaml& y : group_yaml_) {
+    auto group = absl::c_find_if(c->groups, [&](const GroupConfig& g) { return g.id == y.id; });
+    for (const YAML::Node& node : y.templates) {
+      if (absl::Status s = ReadTemplate(node, *group, *c); !s.ok()) return s;
+      group->templates.push_back(templates_.back());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadTemplate(const YAML::Node& node, const GroupConfig& group,
+                                  const Config& c) {
+  absl::StatusOr<Fields> f = ReadMap(node, node.Mark(), "template", kTemplateKeys);
+  if (!f.ok()) return f.status();
+  TemplateConfig t;
+  t.loc = Loc(node.Mark());
+  if (absl::Status s = ReadParent(*f, c, &t.parent); !s.ok()) return s;
+  YAML::Mark tags_at;
+  if (absl::Status s = ReadTags(*f, true, &t.outer, &t.inner, &tags_at); !s.ok()) return s;
+  if (absl::Status s = CheckTags(c, t.parent, t.outer, t.inner, tags_at); !s.ok()) return s;
+  if (absl::Status s = CheckTemplateNames(t, c, tags_at); !s.ok()) return s;
+  const PortConfig& parent = c.ports[names_.at(t.parent).index];
+  if (absl::Status s = CheckGroupMtu(group, parent, f->Find("parent")->value.Mark(),
+                                     "the parent of this template's members");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ReadTemplateAddress(*f, c, &t); !s.ok()) return s;
+  if (absl::Status s = ReadTemplateMac(*f, &t); !s.ok()) return s;
+  if (absl::Status s = CountVifs(t.size(), node.Mark(),
+                                 absl::StrFormat("this template's %u members bring", t.size()));
+      !s.ok()) {
+    return s;
+  }
+  size_t index = templates_.size();
+  templates_.push_back(t);
+  tags_[t.parent].templates.push_back(index);
+  if (t.address.has_value()) {
+    AddressSpan span = SpanOf(t);
+    subnets_[span.first] = Span{span.last, Kind::kMember, index, {}};
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadParent(const Fields& f, const Config& c, std::string* parent) const {
+  absl::StatusOr<const Entry*> e = Require(f, "parent");
+  if (!e.ok()) return e.status();
+  if ((*e)->value.IsScalar()) {
+    auto it = names_.find((*e)->value.Scalar());
+    if (it != names_.end() && it->second.kind == Kind::kPort) {
+      *parent = it->first;
+      return absl::OkStatus();
+    }
+  }
+  std::vector<std::string_view> names;
+  for (const PortConfig& p : c.ports) names.push_back(p.name);
+  return Expected(**e, absl::StrFormat("the name of a port (%s)", Join(names)));
+}
+
+// vlan, or outer and inner: ranges FIRST-LAST in a template, single ids in a vif. *where is the
+// value of vlan or outer, where a clash of tags is reported.
+absl::Status Loader::ReadTags(const Fields& f, bool ranges, TagRange* outer,
+                              std::optional<TagRange>* inner, YAML::Mark* where) const {
+  const Entry* vlan = f.Find("vlan");
+  const Entry* o = f.Find("outer");
+  const Entry* i = f.Find("inner");
+  if (vlan != nullptr && (o != nullptr || i != nullptr)) {
+    const Entry* q = o != nullptr ? o : i;
+    YAML::Mark a = vlan->key.Mark(), b = q->key.Mark();
+    bool vlan_first = a.line < b.line || (a.line == b.line && a.column < b.column);
+    return Error(vlan_first ? b : a,
+                 absl::StrFormat("a %s takes either vlan (802.1Q) or outer and inner (802.1ad "
+                                 "qinq), not both",
+                                 f.what));
+  }
+  if (vlan == nullptr && o == nullptr) {
+    if (i != nullptr) {
+      return Error(f.mark, absl::StrFormat("missing key 'outer' in %s (qinq takes outer and inner)",
+                                           f.what));
+    }
+    return Error(f.mark, absl::StrFormat("missing key 'vlan' in %s (or outer and inner, for qinq)",
+                                         f.what));
+  }
+  if (o != nullptr && i == nullptr) {
+    return Error(f.mark,
+                 absl::StrFormat("missing key 'inner' in %s (qinq takes outer and inner)", f.what));
+  }
+  auto read = [&](std::string_view key, TagRange* r) -> absl::Status {
+    const Entry* e = f.Find(key);
+    if (!ranges) {
+      uint32_t id = 0;
+      if (absl::Status s = ReadUint(f, {key, 1, 4094, &id}); !s.ok()) return s;
+      *r = {static_cast<uint16_t>(id), static_cast<uint16_t>(id)};
+      return absl::OkStatus();
+    }
+    bool backwards = false;
+    if (e->value.IsScalar() && ParseTagRange(e->value.Scalar(), r, &backwards)) {
+      return absl::OkStatus();
+    }
+    if (backwards) {
+      return Error(e->value.Mark(),
+                   absl::StrFormat("%s: range %s runs backwards; expected FIRST-LAST with FIRST "
+                                   "not above LAST",
+                                   key, e->value.Scalar()));
+    }
+    return Expected(*e, "an id 1 to 4094 or a range FIRST-LAST like 100-199");
+  };
+  if (vlan != nullptr) {
+    *where = vlan->value.Mark();
+    inner->reset();
+    return read("vlan", outer);
+  }
+  *where = o->value.Mark();
+  if (absl::Status s = read("outer", outer); !s.ok()) return s;
+  return read("inner", &inner->emplace());
+}
+
+std::string ClashText(std::string_view mine, bool mine_qinq, std::string_view other,
+                      bool other_qinq) {
+  return absl::StrFormat("%s clashes with %s%s", mine, other,
+                         mine_qinq == other_qinq
+                             ? ""
+                             : "; a port's vlan ids and qinq outer ids are one id space");
+}
+
+// A vlan id and a qinq outer id of one port are one space: a frame's first tag chooses.
+absl::Status Loader::CheckTags(const Config& c, const std::string& parent, const TagRange& outer,
+                               const std::optional<TagRange>& inner,
+                               const YAML::Mark& where) const {
+  std::string mine = TagsText(outer, inner);
+  const PortTags& tags = tags_.at(parent);
+  for (size_t k : tags.templates) {
+    const TemplateConfig& u = templates_[k];
+    if (!Overlaps(outer, u.outer)) continue;
+    if (inner.has_value() && u.inner.has_value() && !Overlaps(*inner, *u.inner)) continue;
+    return Error(where, ClashText(mine, inner.has_value(), TemplateText(u), u.inner.has_value()));
+  }
+  // Only a vif (single ids) can meet vifs: every template is read before the first vif.
+  if (outer.first != outer.last || (inner.has_value() && inner->first != inner->last)) {
+    return absl::OkStatus();
+  }
+  auto clash = [&](size_t vif) {
+    const VifConfig& o = c.vifs[vif];
+    return Error(where, ClashText(mine, inner.has_value(), VifText(o), o.inner != 0));
+  };
+  if (auto it = tags.vlan.find(outer.first); it != tags.vlan.end()) return clash(it->second);
+  if (!inner.has_value()) {
+    if (auto it = tags.outer.find(outer.first); it != tags.outer.end()) return clash(it->second);
+  } else if (auto it = tags.qinq.find(uint32_t{outer.first} << 16 | inner->first);
+             it != tags.qinq.end()) {
+    return clash(it->second);
+  }
+  return absl::OkStatus();
+}
+
+// Member names are PARENT.N or PARENT.N.M, and port names may hold dots: a member may be named
+// like a port, or like a member of a template on another port (a.1 vlan 5 and a outer 1 inner 5
+// both make "a.1.5").
+absl::Status Loader::CheckTemplateNames(const TemplateConfig& t, const Config& c,
+                                        const YAML::Mark& where) const {
+  for (const PortConfig& p : c.ports) {
+    if (std::optional<uint32_t> i = MemberIndexByName(t, p.name)) {
+      return Error(where, absl::StrFormat("member '%s' of this template has the name of port '%s' "
+                                          "(line %d)",
+                                          p.name, p.name, p.loc.line));
+    }
+  }
+  // The vlan template on "Q.o" and the qinq template on "Q" whose outer ids hold o.
+  auto meet = [](const TemplateConfig& vlan, const TemplateConfig& qinq) -> std::optional<uint16_t> {
+    std::string_view p = vlan.parent;
+    uint16_t o = 0;
+    if (p.size() <= qinq.parent.size() + 1 || p.substr(0, qinq.parent.size()) != qinq.parent ||
+        p[qinq.parent.size()] != '.' || !ParseTag(p.substr(qinq.parent.size() + 1), &o) ||
+        !InRange(qinq.outer, o) || !Overlaps(vlan.outer, *qinq.inner)) {
+      return std::nullopt;
+    }
+    return std::max(vlan.outer.first, qinq.inner->first);
+  };
+  for (const TemplateConfig& u : templates_) {
+    if (t.inner.has_value() == u.inner.has_value()) continue;  // then only one parent can clash
+    const TemplateConfig& vlan = t.inner.has_value() ? u : t;
+    const TemplateConfig& qinq = t.inner.has_value() ? t : u;
+    if (std::optional<uint16_t> id = meet(vlan, qinq)) {
+      return Error(where,
+                   absl::StrFormat("member '%s' of this template has the name of a member of %s",
+                                   SubinterfaceName(vlan.parent, *id, 0), TemplateText(u)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadTemplateAddress(const Fields& f, const Config& c,
+                                         TemplateConfig* t) const {
+  const Entry* address = f.Find("address");
+  const Entry* step = f.Find("address_step");
+  if (address == nullptr) {
+    if (step == nullptr) return absl::OkStatus();
+    return Error(step->key.Mark(), "address_step is only for a template with an address");
+  }
+  absl::StatusOr<Ip4Prefix> a = Parse(*address, ParseIp4Prefix, "an address like 198.18.64.0/31");
+  if (!a.ok()) return a.status();
+  YAML::Mark mark = address->value.Mark();
+  if (absl::Status s = CheckHostAddress(*a, "member 0"); !s.ok()) {
+    return Error(mark, std::string(s.message()));
+  }
+  // A multiple of the block keeps every member's address at the same place in its subnet, so
+  // none is a network or broadcast address when the first is not.
+  uint64_t block = BlockSize(a->len);
+  uint32_t address_step = static_cast<uint32_t>(block);
+  if (step != nullptr) {
+    if (absl::Status s = ReadUint(f, {"address_step", 1, 4294967295u, &address_step}); !s.ok()) {
+      return s;
+    }
+    if (address_step % block != 0) {
+      return Error(step->value.Mark(),
+                   absl::StrFormat("address_step: expected a multiple of %u, the size of a /%d "
+                                   "subnet, so that members' subnets do not overlap, got '%s'",
+                                   block, a->len, step->value.Scalar()));
+    }
+  }
+  t->address = *a;
+  t->address_step = address_step;
+  uint32_t n = t->size();
+  if (SpanOf(*t).last > 0xffffffffu) {
+    return Error(mark, absl::StrFormat("address %s: %u members at a step of %u run past "
+                                       "255.255.255.255",
+                                       FormatPrefix(*a), n, address_step));
+  }
+  // Addresses only grow: a member is not unicast when it falls in 127/8 or at 224.0.0.0 or above.
+  for (uint64_t bound : {uint64_t{0x7f000000}, uint64_t{0xe0000000}}) {
+    if (a->addr >= bound) continue;
+    uint64_t i = FirstAtOrAbove(a->addr, address_step, bound);
+    if (i < n && (bound == 0xe0000000 || a->addr + i * address_step < 0x80000000)) {
+      Ip4Prefix member = *TemplateMember(*t, static_cast<uint32_t>(i)).address;
+      return Error(mark, absl::StrFormat("address %s: member %u (%s) would get %s, which is not a "
+                                         "unicast address",
+                                         FormatPrefix(*a), i,
+                                         MemberName(*t, static_cast<uint32_t>(i)),
+                                         FormatPrefix(member)));
+    }
+  }
+  AddressSpan span = SpanOf(*t);
+  if (const Span* other = Overlapping(span.first, span.last)) {
+    return Error(mark, absl::StrFormat("address %s: the members' subnets %s overlap %s",
+                                       FormatPrefix(*a), MemberSubnetsText(*t),
+                                       SpanText(c, *other)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadTemplateMac(const Fields& f, TemplateConfig* t) const {
+  const Entry* mac = f.Find("mac");
+  const Entry* step = f.Find("mac_step");
+  if (mac == nullptr) {
+    if (step == nullptr) return absl::OkStatus();
+    return Error(step->key.Mark(), "mac_step is only for a template with a mac");
+  }
+  if (absl::Status s = ReadMac(*mac, &t->mac.emplace()); !s.ok()) return s;
+  if (absl::Status s = ReadUint(f, {"mac_step", 1, 4294967295u, &t->mac_step}); !s.ok()) return s;
+  uint64_t first = MacValue(*t->mac), n = t->size(), s = t->mac_step;
+  uint64_t last = first + (n - 1) * s;
+  YAML::Mark mark = mac->value.Mark();
+  if (last > 0xffffffffffffu) {
+    return Error(mark, absl::StrFormat("mac %s: %u members at a step of %u run past "
+                                       "ff:ff:ff:ff:ff:ff",
+                                       FormatMac(*t->mac), n, s));
+  }
+  // Bit 0 of the first octet marks group addresses: look for a member in each odd first octet
+  // between the first member's and the last one's (at most 255 of them).
+  for (uint64_t octet = (first >> 40) + 1; octet <= last >> 40; ++octet) {
+    if ((octet & 1) == 0) continue;
+    uint64_t i = FirstAtOrAbove(first, s, octet << 40);
+    if (i < n && first + i * s < (octet + 1) << 40) {
+      return Error(mark, absl::StrFormat("mac %s: member %u (%s) would get %s, a multicast "
+                                         "address",
+                                         FormatMac(*t->mac), i,
+                                         MemberName(*t, static_cast<uint32_t>(i)),
+                                         FormatMac(MacOf(first + i * s))));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The members of a group that take its mtu must fit it into their parent port's.
+absl::Status Loader::CheckGroupMtu(const GroupConfig& group, const PortConfig& parent,
+                                   const YAML::Mark& where, std::string_view who) const {
+  if (!group.mtu.has_value() || *group.mtu <= parent.mtu) return absl::OkStatus();
+  int line = 0;
+  for (const GroupYaml& y : group_yaml_) {
+    if (y.id == group.id && y.settings) line = y.line;
+  }
+  std::string name = group.name.empty() ? absl::StrCat("group ", group.id)
+                                        : absl::StrCat("group '", group.name, "'");
+  return Error(where, absl::StrFormat("%s has mtu %u (line %d), above the mtu %u of port '%s', %s",
+                                      name, *group.mtu, line, parent.mtu, parent.name, who));
+}
+
+absl::Status Loader::CountVifs(uint64_t more, const YAML::Mark& where, std::string_view what) {
+  vif_count_ += more;
+  if (vif_count_ <= kMaxVifs) return absl::OkStatus();
+  return Error(where, absl::StrFormat("too many vifs: %s the ports and sub-interfaces to %u; at "
+                                      "most %u fit the 24 bits of a vif id",
+                                      what, vif_count_, kMaxVifs));
+}
+
+absl::Status Loader::ReadVifs(const Fields& top, Config* c) {
+  absl::StatusOr<std::vector<YAML::Node>> items =
+      ReadList(top.Find("vifs"), "a list of vifs like {parent: a, vlan: 100}");
+  if (!items.ok()) return items.status();
+  for (const YAML::Node& item : *items) {
+    if (absl::Status s = ReadVif(item, item.Mark(), c); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadVif(const YAML::Node& node, const YAML::Mark& mark, Config* c) {
+  absl::StatusOr<Fields> f = ReadMap(node, mark, "vif", kVifKeys);
+  if (!f.ok()) return f.status();
+  VifConfig v;
+  v.loc = Loc(mark);
+  if (absl::Status s = ReadParent(*f, *c, &v.parent); !s.ok()) return s;
+  const PortConfig& parent = c->ports[names_.at(v.parent).index];
+  TagRange outer;
+  std::optional<TagRange> inner;
+  YAML::Mark tags_at;
+  if (absl::Status s = ReadTags(*f, false, &outer, &inner, &tags_at); !s.ok()) return s;
+  v.outer = outer.first;
+  v.inner = inner.has_value() ? inner->first : 0;
+  if (absl::Status s = CheckTags(*c, v.parent, outer, inner, tags_at); !s.ok()) return s;
+
+  const Entry* name = f->Find("name");
+  if (name != nullptr) {
+    if (!name->value.IsScalar() || !IsVifName(name->value.Scalar())) {
+      return Expected(*name, "a vif name of 1 to 31 characters from A-Z a-z 0-9 _ . -");
+    }
+    v.name = name->value.Scalar();
+  } else {
+    v.name = SubinterfaceName(v.parent, v.outer, v.inner);
+  }
+  if (absl::Status s = CheckVifName(*c, v.name, name != nullptr ? name->value.Mark() : mark);
+      !s.ok()) {
+    return s;
+  }
+
+  if (const Entry* mac = f->Find("mac")) {
+    if (absl::Status s = ReadMac(*mac, &v.mac.emplace()); !s.ok()) return s;
+  }
+  if (const Entry* mtu = f->Find("mtu")) {
+    uint32_t value = 0;
+    if (absl::Status s = ReadUint(*f, {"mtu", 68, 9000, &value}); !s.ok()) return s;
+    if (value > parent.mtu) {
+      return Error(mtu->value.Mark(),
+                   absl::StrFormat("mtu %u is above the mtu %u of port '%s', the parent of this vif",
+                                   value, parent.mtu, parent.name));
+    }
+    v.mtu = value;
+  }
+  v.group = parent.group;  // a sub-interface is in its parent's group unless told otherwise
+  const Entry* group = f->Find("group");
+  if (absl::Status s = ReadGroupRef(group, c->groups, &v.group); !s.ok()) return s;
+  if (const Entry* state = f->Find("state")) {
+    if (absl::Status s = ReadState(state, &v.up.emplace()); !s.ok()) return s;
+  }
+  if (const Entry* impairment = f->Find("impairment")) {
+    if (absl::Status s = ReadImpairment(*impairment, &v.impairment.emplace()); !s.ok()) return s;
+  }
+  if (!v.mtu.has_value()) {
+    auto g = absl::c_find_if(c->groups, [&](const GroupConfig& g) { return g.id == v.group; });
+    YAML::Mark where = group != nullptr ? group->value.Mark() : f->Find("parent")->value.Mark();
+    if (g != c->groups.end()) {
+      if (absl::Status s = CheckGroupMtu(*g, parent, where,
+                                         "the parent of this vif; give the vif an mtu of its own");
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  if (absl::Status s = ReadVifAddresses(f->Find("addresses"), *c, &v); !s.ok()) return s;
+  if (absl::Status s = CountVifs(1, mark, "this vif brings"); !s.ok()) return s;
+
+  size_t index = c->vifs.size();
+  names_[v.name] = {Kind::kVif, index};
+  PortTags& tags = tags_[v.parent];
+  if (v.inner == 0) {
+    tags.vlan.emplace(v.outer, index);
+  } else {
+    tags.qinq.emplace(uint32_t{v.outer} << 16 | v.inner, index);
+    tags.outer.emplace(v.outer, index);
+  }
+  for (const Ip4Prefix& a : v.addresses) {
+    uint32_t first = NetworkOf(a).addr;
+    subnets_[first] = Span{first + BlockSize(a.len) - 1, Kind::kVif, index, a};
+  }
+  c->vifs.push_back(std::move(v));
+  return absl::OkStatus();
+}
+
+absl::Status Loader::CheckVifName(const Config& c, const std::string& name,
+                                  const YAML::Mark& where) const {
+  if (auto it = names_.find(name); it != names_.end()) {
+    if (it->second.kind == Kind::kPort) {
+      return Error(where, absl::StrFormat("name '%s' is already used by port '%s' (line %d)", name,
+                                          name, c.ports[it->second.index].loc.line));
+    }
+    return Error(where, absl::StrFormat("name '%s' is already used by %s", name,
+                                        VifText(c.vifs[it->second.index])));
+  }
+  if (std::optional<MemberRef> m = MemberNamed(name)) {
+    return Error(where, absl::StrFormat("name '%s' is already used by a member of %s", name,
+                                        TemplateText(templates_[m->tmpl])));
+  }
+  return absl::OkStatus();
+}
+
+// As a port's addresses: host addresses whose subnets overlap no other interface's.
+absl::Status Loader::ReadVifAddresses(const Entry* e, const Config& c, VifConfig* vif) const {
+  absl::StatusOr<std::vector<YAML::Node>> items =
+      ReadList(e, "a list of addresses like [198.18.1.1/24]");
+  if (!items.ok()) return items.status();
+  for (const YAML::Node& item : *items) {
+    YAML::Mark mark = item.Mark();
+    absl::StatusOr<Ip4Prefix> a =
+        Parse("address", item, mark, ParseIp4Prefix, "an address like 198.18.1.1/24");
+    if (!a.ok()) return a.status();
+    if (absl::Status s = CheckHostAddress(*a, "the vif"); !s.ok()) return Error(mark, std::string(s.message()));
+    for (const Ip4Prefix& b : vif->addresses) {
+      if (Contains(*a, b.addr) || Contains(b, a->addr)) {
+        return Error(mark, absl::StrFormat("address %s overlaps %s of vif '%s'", FormatPrefix(*a),
+                                           FormatPrefix(b), vif->name));
+      }
+    }
+    uint32_t first = NetworkOf(*a).addr;
+    if (const Span* other = Overlapping(first, first + BlockSize(a->len) - 1)) {
+      return Error(mark, absl::StrFormat("address %s overlaps %s", FormatPrefix(*a),
+                                         SpanText(c, *other)));
+    }
+    vif->addresses.push_back(*a);
+  }
+  return absl::OkStatus();
+}
+
+// --- Connected subnets --------------------------------------------------------------------------
+
+const Loader::Span* Loader::Overlapping(uint32_t first, uint64_t last) const {
+  auto it = subnets_.upper_bound(static_cast<uint32_t>(std::min<uint64_t>(last, 0xffffffffu)));
+  if (it == subnets_.begin()) return nullptr;
+  --it;
+  return it->second.last >= first ? &it->second : nullptr;
+}
+
+std::string Loader::SpanText(const Config& c, const Span& s) const {
+  switch (s.kind) {
+    case Kind::kPort:
+      return absl::StrFormat("%s of port '%s'", FormatPrefix(s.prefix), c.ports[s.index].name);
+    case Kind::kVif:
+      return absl::StrFormat("%s of vif '%s'", FormatPrefix(s.prefix), c.vifs[s.index].name);
+    case Kind::kMember: {
+      const TemplateConfig& t = templates_[s.index];
+      return absl::StrFormat("the members' subnets %s of %s", MemberSubnetsText(t),
+                             TemplateText(t));
+    }
+  }
+  return "?";
+}
+
+// The template member called `name`, found by reading the name as PARENT.N or PARENT.N.M.
+std::optional<Loader::MemberRef> Loader::MemberNamed(std::string_view name) const {
+  size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  std::string_view parents[2] = {name.substr(0, dot), {}};
+  size_t dot2 = parents[0].rfind('.');
+  if (dot2 != std::string_view::npos && dot2 > 0) parents[1] = parents[0].substr(0, dot2);
+  for (std::string_view parent : parents) {
+    if (parent.empty()) continue;
+    auto it = tags_.find(std::string(parent));
+    if (it == tags_.end()) continue;
+    for (size_t k : it->second.templates) {
+      if (std::optional<uint32_t> i = MemberIndexByName(templates_[k], name)) {
+        return MemberRef{k, *i};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The connected subnet that holds `ip`: of a port, a vif, or a template member (by arithmetic:
+// which member's block the address falls in, if not in a gap between blocks).
+std::optional<Loader::Subnet> Loader::SubnetOf(const Config& c, uint32_t ip) const {
+  auto it = subnets_.upper_bound(ip);
+  if (it == subnets_.begin()) return std::nullopt;
+  --it;
+  const Span& s = it->second;
+  if (s.last < ip) return std::nullopt;
+  switch (s.kind) {
+    case Kind::kPort: return Subnet{s.prefix, s.kind, c.ports[s.index].name};
+    case Kind::kVif: return Subnet{s.prefix, s.kind, c.vifs[s.index].name};
+    case Kind::kMember: {
+      const TemplateConfig& t = templates_[s.index];
+      uint32_t offset = ip - it->first;
+      if (offset % t.address_step >= BlockSize(t.address->len)) return std::nullopt;
+      uint32_t i = offset / t.address_step;
+      return Subnet{*TemplateMember(t, i).address, s.kind, MemberName(t, i)};
+    }
+  }
+  return std::nullopt;
+}
+
+// The subnets of the port, vif or template member called `name`; nullopt when there is none.
+std::optional<std::vector<Loader::Subnet>> Loader::SubnetsOf(const Config& c,
+                                                             std::string_view name,
+                                                             Kind* kind) const {
+  std::vector<Subnet> out;
+  if (auto it = names_.find(std::string(name)); it != names_.end()) {
+    *kind = it->second.kind;
+    const std::vector<Ip4Prefix>& addresses = *kind == Kind::kPort
+                                                  ? c.ports[it->second.index].addresses
+                                                  : c.vifs[it->second.index].addresses;
+    for (const Ip4Prefix& a : addresses) out.push_back({a, *kind, std::string(name)});
+    return out;
+  }
+  if (std::optional<MemberRef> m = MemberNamed(name)) {
+    *kind = Kind::kMember;
+    if (std::optional<Ip4Prefix> a = TemplateMember(templates_[m->tmpl], m->index).address) {
+      out.push_back({*a, Kind::kMember, std::string(name)});
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool Loader::HasSubinterfaceAddresses(const Config& c) const {
+  return absl::c_any_of(c.vifs, [](const VifConfig& v) { return !v.addresses.empty(); }) ||
+         absl::c_any_of(templates_, [](const TemplateConfig& t) { return t.address.has_value(); });
+}
+
+// "a: 198.18.1.0/24, b: 198.18.2.0/24", ten at most.
+std::string Loader::SubnetList(const Config& c, std::string_view only) const {
+  constexpr size_t kMax = 10;
+  std::vector<std::string> out;
+  size_t more = 0;
+  auto add = [&](std::string item) {
+    if (out.size() < kMax) {
+      out.push_back(std::move(item));
+    } else {
+      ++more;
+    }
+  };
+  if (!only.empty()) {
+    Kind kind;
+    if (std::optional<std::vector<Subnet>> subnets = SubnetsOf(c, only, &kind)) {
+      for (const Subnet& s : *subnets) add(absl::StrCat(s.name, ": ", FormatSubnet(s.prefix)));
+    }
+  } else {
+    for (const PortConfig& p : c.ports) {
+      for (const Ip4Prefix& a : p.addresses) add(absl::StrCat(p.name, ": ", FormatSubnet(a)));
+    }
+    for (const VifConfig& v : c.vifs) {
+      for (const Ip4Prefix& a : v.addresses) add(absl::StrCat(v.name, ": ", FormatSubnet(a)));
+    }
+    for (const TemplateConfig& t : templates_) {
+      if (!t.address.has_value()) continue;
+      std::string names = MemberName(t, 0);
+      if (t.size() > 1) absl::StrAppend(&names, " to ", MemberName(t, t.size() - 1));
+      add(absl::StrCat(names, ": ", MemberSubnetsText(t)));
+    }
+  }
+  if (out.empty()) return "no address is configured";
+  std::string list = Join(out);
+  if (more > 0) absl::StrAppend(&list, ", and ", more, " more");
+  return list;
+}
+
+const char* KindName(bool port) { return port ? "port" : "vif"; }
+
+// The interface whose connected subnet holds `ip` (only the one called `only` when not empty).
+// `ip` must be another host there: neither the router itself nor the subnet's network or broadcast
+// address.
+absl::StatusOr<std::string> Loader::Connected(const Config& c, uint32_t ip,
+                                              std::string_view only) const {
+  std::optional<Subnet> found;
+  Kind only_kind = Kind::kPort;
+  if (only.empty()) {
+    found = SubnetOf(c, ip);
+  } else if (std::optional<std::vector<Subnet>> subnets = SubnetsOf(c, only, &only_kind)) {
+    for (const Subnet& s : *subnets) {
+      if (Contains(s.prefix, ip)) found = s;
+    }
+  }
+  if (found.has_value()) {
+    if (ip == found->prefix.addr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s is the router's own address on %s '%s'", FormatIp4(ip),
+                          KindName(found->kind == Kind::kPort), found->name));
+    }
+    if (IsSubnetEdge(found->prefix, ip)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s is the network or broadcast address of %s", FormatIp4(ip),
+          FormatSubnet(found->prefix)));
+    }
+    return found->name;
+  }
+  std::string where =
+      !only.empty() ? absl::StrFormat("a subnet of %s '%s'", KindName(only_kind == Kind::kPort),
+                                      only)
+      : HasSubinterfaceAddresses(c) ? "any interface's subnet"
+                                    : "any port's subnet";
+  return absl::InvalidArgumentError(absl::StrFormat("%s is not inside %s (%s)", FormatIp4(ip),
+                                                    where, SubnetList(c, only)));
 }
 
 absl::Status Loader::ReadRoutes(const Fields& top, Config* c) const {
@@ -712,14 +1660,10 @@ absl::Status Loader::ReadRoutePrefix(const Entry& e, const Config& c, RouteConfi
     }
   }
   // A static route equal to a connected subnet would replace the connected route in the FIB.
-  for (const PortConfig& port : c.ports) {
-    for (const Ip4Prefix& a : port.addresses) {
-      if (Ip4Prefix{a.addr & PrefixMask(a.len), a.len} == *p) {
-        return Error(
-            e.value.Mark(),
-            absl::StrFormat("prefix %s is the connected subnet of port '%s'", text, port.name));
-      }
-    }
+  if (std::optional<Subnet> s = SubnetOf(c, p->addr); s && NetworkOf(s->prefix) == *p) {
+    return Error(e.value.Mark(),
+                 absl::StrFormat("prefix %s is the connected subnet of %s '%s'", text,
+                                 KindName(s->kind == Kind::kPort), s->name));
   }
   r->prefix = *p;
   return absl::OkStatus();
@@ -749,7 +1693,7 @@ absl::Status Loader::ReadVia(const Fields& f, const Config& c, RouteConfig* r) c
   }
   absl::StatusOr<uint32_t> ip = Parse(*via, ParseIp4, "an IPv4 address like 198.18.2.2");
   if (!ip.ok()) return ip.status();
-  absl::StatusOr<const PortConfig*> port = ConnectedPort(c.ports, *ip, "");
+  absl::StatusOr<std::string> port = Connected(c, *ip, "");
   if (!port.ok()) return Error(via->value.Mark(), absl::StrCat("via ", port.status().message()));
   r->via = *ip;
   return absl::OkStatus();
@@ -785,15 +1729,33 @@ absl::StatusOr<NeighbourConfig> Loader::ReadNeighbour(const YAML::Node& node,
   return n;
 }
 
+// A port, a vif, or a template member by its name (PARENT.N or PARENT.N.M).
 absl::Status Loader::ReadNeighbourPort(const Entry* e, const Config& c, NeighbourConfig* n) const {
   if (e == nullptr) return absl::OkStatus();
-  std::vector<std::string_view> names;
+  Kind kind;
+  if (e->value.IsScalar() && SubnetsOf(c, e->value.Scalar(), &kind).has_value()) {
+    n->port = e->value.Scalar();
+    return absl::OkStatus();
+  }
+  std::vector<std::string> names;
   for (const PortConfig& p : c.ports) names.push_back(p.name);
-  if (!e->value.IsScalar() || !absl::c_linear_search(names, e->value.Scalar())) {
+  if (c.vifs.empty() && templates_.empty()) {
     return Expected(*e, absl::StrFormat("the name of a port (%s)", Join(names)));
   }
-  n->port = e->value.Scalar();
-  return absl::OkStatus();
+  constexpr size_t kMax = 10;
+  size_t more = 0;
+  for (const VifConfig& v : c.vifs) {
+    if (names.size() < kMax) {
+      names.push_back(v.name);
+    } else {
+      ++more;
+    }
+  }
+  if (more > 0) names.push_back(absl::StrCat(more, " more"));
+  if (!templates_.empty()) {
+    names.push_back(absl::StrCat("template members such as ", MemberName(templates_[0], 0)));
+  }
+  return Expected(*e, absl::StrFormat("the name of a port or vif (%s)", Join(names)));
 }
 
 absl::Status Loader::ReadNeighbourIp(const Entry& e, const Config& c, NeighbourConfig* n) const {
@@ -806,10 +1768,10 @@ absl::Status Loader::ReadNeighbourIp(const Entry& e, const Config& c, NeighbourC
                                    FormatIp4(*ip), other.loc.line));
     }
   }
-  absl::StatusOr<const PortConfig*> port = ConnectedPort(c.ports, *ip, n->port);
+  absl::StatusOr<std::string> port = Connected(c, *ip, n->port);
   if (!port.ok()) return Error(e.value.Mark(), absl::StrCat("ip ", port.status().message()));
   n->ip = *ip;
-  n->port = (*port)->name;
+  n->port = *port;
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 // section and key order, lists in their stored order) and loads back to an equal Config.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -75,6 +76,29 @@ void Key(std::string* out, std::string_view indent, std::string_view key, uint32
   Key(out, indent, key, std::to_string(value));
 }
 
+std::string Range(const TagRange& r) {
+  return r.first == r.last ? std::to_string(r.first) : absl::StrCat(r.first, "-", r.last);
+}
+
+std::string Impairment(const ImpairmentConfig& m) {
+  switch (m.mode) {
+    case ImpairMode::kPass: return "{mode: pass}";
+    case ImpairMode::kDrop:
+      return absl::StrCat("{mode: drop, percent: ", m.drop_percent, ", seed: ", m.seed, "}");
+    case ImpairMode::kFlap:
+      return absl::StrCat("{mode: flap, on_ms: ", m.on_ms, ", off_ms: ", m.off_ms, "}");
+  }
+  return "{}";
+}
+
+std::string Addresses(const std::vector<Ip4Prefix>& addresses) {
+  std::string out = "[";
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ", ", Prefix(addresses[i]));
+  }
+  return out + "]";
+}
+
 void Ports(std::string* out, const Config& c) {
   out->append(c.ports.empty() ? "ports: []\n" : "ports:\n");
   for (const PortConfig& p : c.ports) {
@@ -82,27 +106,79 @@ void Ports(std::string* out, const Config& c) {
     Key(out, "    ", "device", Scalar(p.device));
     if (p.mac.has_value()) Key(out, "    ", "mac", FormatMac(*p.mac));
     Key(out, "    ", "mtu", p.mtu);
-    std::string addresses = "[";
-    for (size_t i = 0; i < p.addresses.size(); ++i) {
-      absl::StrAppend(&addresses, i == 0 ? "" : ", ", Prefix(p.addresses[i]));
-    }
-    Key(out, "    ", "addresses", addresses + "]");
+    Key(out, "    ", "addresses", Addresses(p.addresses));
     // Group 0 and up are the defaults, and most ports have them; the keys are left out then.
     if (p.group != 0) Key(out, "    ", "group", Scalar(GroupName(c, p.group)));
     if (!p.up) Key(out, "    ", "state", "down");
   }
 }
 
-// Only the names the YAML defined: group_file's are read from the file again, and "default" is
-// built in.
+void Template(std::string* out, const TemplateConfig& t) {
+  Key(out, "      - ", "parent", Scalar(t.parent));
+  if (t.inner.has_value()) {
+    Key(out, "        ", "outer", Range(t.outer));
+    Key(out, "        ", "inner", Range(*t.inner));
+  } else {
+    Key(out, "        ", "vlan", Range(t.outer));
+  }
+  if (t.address.has_value()) {
+    Key(out, "        ", "address", Prefix(*t.address));
+    Key(out, "        ", "address_step", t.address_step);
+  }
+  if (t.mac.has_value()) {
+    Key(out, "        ", "mac", FormatMac(*t.mac));
+    Key(out, "        ", "mac_step", t.mac_step);
+  }
+}
+
+// The names the YAML defined (group_file's are read from the file again, and "default" is built
+// in), and the settings and templates of any group; a group named elsewhere gets its id alone.
 void Groups(std::string* out, const Config& c) {
   bool any = false;
   for (const GroupConfig& g : c.groups) {
-    if (g.source != GroupSource::kYaml) continue;
+    bool settings = g.mtu.has_value() || g.up.has_value() || g.impairment.has_value() ||
+                    !g.templates.empty();
+    if (g.source != GroupSource::kYaml && !settings) continue;
     if (!any) out->append("\ngroups:\n");
     any = true;
     Key(out, "  - ", "id", g.id);
-    Key(out, "    ", "name", Scalar(g.name));
+    if (g.source == GroupSource::kYaml && !g.name.empty()) Key(out, "    ", "name", Scalar(g.name));
+    if (g.mtu.has_value()) Key(out, "    ", "mtu", *g.mtu);
+    if (g.up.has_value()) Key(out, "    ", "state", *g.up ? "up" : "down");
+    if (g.impairment.has_value()) Key(out, "    ", "impairment", Impairment(*g.impairment));
+    if (!g.templates.empty()) {
+      out->append("    templates:\n");
+      for (const TemplateConfig& t : g.templates) Template(out, t);
+    }
+  }
+}
+
+// Only when there are any, like groups. A vif's group is written when it is not its parent's,
+// which is what the loader fills in when the key is left out.
+void Vifs(std::string* out, const Config& c) {
+  if (c.vifs.empty()) return;
+  out->append("\nvifs:\n");
+  for (const VifConfig& v : c.vifs) {
+    Key(out, "  - ", "name", Scalar(v.name));
+    Key(out, "    ", "parent", Scalar(v.parent));
+    if (v.inner != 0) {
+      Key(out, "    ", "outer", v.outer);
+      Key(out, "    ", "inner", v.inner);
+    } else {
+      Key(out, "    ", "vlan", v.outer);
+    }
+    if (v.mac.has_value()) Key(out, "    ", "mac", FormatMac(*v.mac));
+    if (v.mtu.has_value()) Key(out, "    ", "mtu", *v.mtu);
+    Key(out, "    ", "addresses", Addresses(v.addresses));
+    const PortConfig* parent = nullptr;
+    for (const PortConfig& p : c.ports) {
+      if (p.name == v.parent) parent = &p;
+    }
+    if (parent == nullptr || parent->group != v.group) {
+      Key(out, "    ", "group", Scalar(GroupName(c, v.group)));
+    }
+    if (v.up.has_value()) Key(out, "    ", "state", *v.up ? "up" : "down");
+    if (v.impairment.has_value()) Key(out, "    ", "impairment", Impairment(*v.impairment));
   }
 }
 
@@ -164,6 +240,7 @@ std::string FormatConfig(const Config& c) {
 
   out.append("\n");
   Ports(&out, c);
+  Vifs(&out, c);
   out.append("\n");
   Routes(&out, c);
   out.append("\n");

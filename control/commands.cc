@@ -18,8 +18,8 @@ namespace vr::control {
 namespace {
 
 constexpr const char* kCommands =
-    "stats [-s] | link show [dev D | group G] | link set dev D [mtu N] [up|down] [group G] | "
-    "link set group G [mtu N] [up|down] | group show | addr show [dev D] | "
+    "stats [-s] | link show [dev D | group G] | link set dev D|group G [mtu N] [up|down] "
+    "[group G] [impair ...] | link add|del ... (`link help` lists them) | group show | addr show [dev D] | "
     "addr add|del PREFIX dev D | route show | route get ADDR | route add PREFIX via ADDR | "
     "route add blackhole|unreachable PREFIX | route del PREFIX | neigh show | "
     "neigh add ADDR lladdr MAC [dev D] | neigh del ADDR | config show | reload";
@@ -92,14 +92,109 @@ absl::StatusOr<std::string> Router::Execute(const std::vector<std::string>& argv
   return UsageError(absl::StrFormat("unknown command \"%s\"", absl::StrJoin(args, " ")));
 }
 
+namespace {
+
+constexpr const char* kLinkUsage =
+    "link show [dev D | group G] | link set dev D|group G [mtu N] [up|down] [group G] "
+    "[impair pass | impair drop PERCENT [seed S] | impair flap ON_MS OFF_MS] | "
+    "link add group G template parent P vlan A[-B] | outer A[-B] inner C[-D] "
+    "[address A/L [step N]] [mac M [mac-step N]] | link del group G template | "
+    "link add dev NAME parent P vlan N | outer N inner M [mac M] [group G] | link del dev NAME";
+
+absl::StatusOr<uint32_t> Number(const Args& a, size_t i, const char* what) {
+  uint32_t v;
+  if (i >= a.size()) return UsageError(absl::StrFormat("%s: missing value", what));
+  if (!absl::SimpleAtoi(a[i], &v)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: expected an integer, got '%s'", what, a[i]));
+  }
+  return v;
+}
+
+absl::StatusOr<config::TagRange> Range(const Args& a, size_t i, const char* what) {
+  if (i >= a.size()) return absl::InvalidArgumentError(absl::StrFormat("%s: expected a tag range", what));
+  std::vector<std::string> parts = absl::StrSplit(a[i], '-');
+  uint32_t first = 0, last = 0;
+  bool ok = parts.size() <= 2 && absl::SimpleAtoi(parts[0], &first) &&
+            (parts.size() == 1 ? (last = first, true) : absl::SimpleAtoi(parts[1], &last));
+  if (!ok || first < 1 || last > 4094 || first > last) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: expected a tag id 1..4094 or a range FIRST-LAST, got '%s'", what, a[i]));
+  }
+  return config::TagRange{uint16_t(first), uint16_t(last)};
+}
+
+// `impair pass | drop PERCENT [seed S] | flap ON_MS OFF_MS` from a[*i] on; *i ends on the last
+// word used.
+absl::StatusOr<config::ImpairmentConfig> Impairment(const Args& a, size_t* i) {
+  config::ImpairmentConfig c;
+  if (*i + 1 >= a.size()) return absl::InvalidArgumentError("impair: expected pass, drop or flap");
+  const std::string& mode = a[++*i];
+  if (mode == "pass") return c;
+  if (mode == "drop") {
+    auto pct = Number(a, ++*i, "impair drop");
+    if (!pct.ok()) return pct.status();
+    if (*pct < 1 || *pct > 100) return absl::InvalidArgumentError("impair drop: percent must be 1..100");
+    c.mode = config::ImpairMode::kDrop;
+    c.drop_percent = *pct;
+    if (*i + 1 < a.size() && a[*i + 1] == "seed") {
+      *i += 2;
+      if (*i >= a.size() || !absl::SimpleAtoi(a[*i], &c.seed)) {
+        return absl::InvalidArgumentError("impair drop seed: expected an integer");
+      }
+    }
+    return c;
+  }
+  if (mode == "flap") {
+    auto on = Number(a, ++*i, "impair flap ON_MS");
+    if (!on.ok()) return on.status();
+    auto off = Number(a, ++*i, "impair flap OFF_MS");
+    if (!off.ok()) return off.status();
+    if (*on < 1 || *off < 1 || *on > 3600000 || *off > 3600000) {
+      return absl::InvalidArgumentError("impair flap: ON_MS and OFF_MS must be 1..3600000");
+    }
+    c.mode = config::ImpairMode::kFlap;
+    c.on_ms = *on;
+    c.off_ms = *off;
+    return c;
+  }
+  return absl::InvalidArgumentError("impair: expected pass, drop or flap, got '" + mode + "'");
+}
+
+std::string ImpairText(const config::ImpairmentConfig* c) {
+  if (c == nullptr || c->mode == config::ImpairMode::kPass) return "pass";
+  if (c->mode == config::ImpairMode::kDrop) {
+    return absl::StrFormat("drop %u%% seed %u", c->drop_percent, c->seed);
+  }
+  return absl::StrFormat("flap on %ums off %ums", c->on_ms, c->off_ms);
+}
+
+config::GroupConfig& GroupEntry(config::Config& c, uint32_t id) {
+  for (auto& g : c.groups) {
+    if (g.id == id) return g;
+  }
+  config::GroupConfig g;
+  g.id = id;
+  c.groups.push_back(g);
+  std::sort(c.groups.begin(), c.groups.end(),
+            [](const config::GroupConfig& a, const config::GroupConfig& b) { return a.id < b.id; });
+  for (auto& e : c.groups) {
+    if (e.id == id) return e;
+  }
+  return c.groups.front();  // not reached
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const Args& rest,
                                                 bool json) {
+  if (verb == "help") return std::string(kLinkUsage) + "\n";
   if (verb == "show") {
-    int only = -1;
+    std::optional<uint32_t> only;
     std::optional<uint32_t> group;
     if (rest.size() == 2 && rest[0] == "dev") {
-      only = PortByName(rest[1]);
-      if (only < 0) return absl::NotFoundError("no port " + rest[1]);
+      only = vifs_->ByName(rest[1]);
+      if (!only) return absl::NotFoundError("no interface " + rest[1]);
     } else if (rest.size() == 2 && rest[0] == "group") {
       group = config::GroupId(config_, rest[1]);
       if (!group) return absl::NotFoundError("no group " + rest[1]);
@@ -109,74 +204,252 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     JsonWriter j;
     std::string text;
     j.BeginArray();
-    for (uint16_t id : port_ids_) {
-      if (only >= 0 && id != only) continue;
-      const PortState& ps = ports_[id];
-      if (group && ps.group != *group) continue;
+    auto show = [&](uint32_t id) {
+      std::optional<VifInfo> v = vifs_->Info(id);
+      if (!v || (group && v->group != *group)) return true;
+      const PortState& parent = ports_[v->port];
+      bool link_up = parent.link_up;
       char mac[RTE_ETHER_ADDR_FMT_SIZE];
-      rte_ether_format_addr(mac, sizeof(mac), &ps.port->mac());
-      std::string group_name = config::GroupName(config_, ps.group);
+      rte_ether_format_addr(mac, sizeof(mac), &v->mac);
+      std::string group_name = config::GroupName(config_, v->group);
+      std::string impair = ImpairText(vifs_->Profile(v->impairment));
+      const char* kind = v->kind == dataplane::VifKind::kPort   ? "port"
+                         : v->kind == dataplane::VifKind::kVlan ? "vlan"
+                                                                : "qinq";
       j.BeginObject()
-          .Field("name", ps.port->name())
-          .Field("device", ps.port->devargs())
-          .Field("mtu", ps.mtu)
+          .Field("name", v->name)
+          .Field("kind", kind)
+          .Field("parent", parent.port->name())
+          .Field("mtu", v->mtu)
           .Field("mac", mac)
-          .Field("admin_up", ps.up)
-          .Field("link_up", ps.link_up)
+          .Field("admin_up", v->up)
+          .Field("link_up", link_up)
           .Field("group", group_name)
-          .Field("group_id", ps.group)
-          .EndObject();
-      std::string flags = ps.up ? (ps.link_up ? "UP,LOWER_UP" : "UP,NO-CARRIER") : "DOWN";
-      absl::StrAppendFormat(&text, "%u: %s: <%s> mtu %u group %s\n    link/ether %s device %s\n",
-                            id, ps.port->name(), flags, ps.mtu, group_name, mac,
-                            ps.port->devargs());
+          .Field("group_id", v->group)
+          .Field("impairment", impair);
+      if (v->kind == dataplane::VifKind::kPort) j.Field("device", parent.port->devargs());
+      if (v->kind == dataplane::VifKind::kVlan) j.Field("vlan", uint32_t(v->outer));
+      if (v->kind == dataplane::VifKind::kQinq) {
+        j.Field("outer", uint32_t(v->outer)).Field("inner", uint32_t(v->inner));
+      }
+      j.EndObject();
+      std::string flags = v->up ? (link_up ? "UP,LOWER_UP" : "UP,NO-CARRIER") : "DOWN";
+      std::string where =
+          v->kind == dataplane::VifKind::kPort
+              ? "device " + parent.port->devargs()
+              : v->kind == dataplane::VifKind::kVlan
+                    ? absl::StrFormat("vlan id %u", v->outer)
+                    : absl::StrFormat("802.1ad id %u 802.1Q id %u", v->outer, v->inner);
+      std::string name = v->kind == dataplane::VifKind::kPort
+                             ? v->name
+                             : absl::StrCat(v->name, "@", parent.port->name());
+      absl::StrAppendFormat(&text, "%u: %s: <%s> mtu %u group %s%s\n    link/ether %s %s\n",
+                            id, name, flags, v->mtu, group_name,
+                            impair == "pass" ? "" : " impair " + impair, mac, where);
+      return true;
+    };
+    if (only) {
+      show(*only);
+    } else {
+      vifs_->ForEach(show);
     }
     j.EndArray();
     return json ? j.Take() + "\n" : text;
   }
   if (verb == "set") {
-    // `link set dev D ATTR...` or `link set group G ATTR...`; ATTR: mtu N, up, down, group G
-    // (the last for dev only). One command is one candidate config, applied as a whole.
+    // `link set dev D ATTR...` or `link set group G ATTR...`. One command is one candidate
+    // config, applied as a whole. For a group, the setting becomes the group's own (members
+    // take it through their group word: one store whatever their number), and the ports and
+    // listed vifs of the group are set too, as the kernel's `ip link set group` would.
     if (rest.size() < 3 || (rest[0] != "dev" && rest[0] != "group")) {
-      return UsageError("link set dev D [mtu N] [up|down] [group G] | link set group G [mtu N] [up|down]");
+      return UsageError(kLinkUsage);
     }
     bool by_group = rest[0] == "group";
     config::Config next = config_;
-    std::vector<config::PortConfig*> targets;
+    std::optional<uint32_t> gid;
+    config::PortConfig* port = nullptr;
+    config::VifConfig* vif = nullptr;
     if (by_group) {
-      auto g = config::GroupId(config_, rest[1]);
-      if (!g) return absl::NotFoundError("no group " + rest[1]);
-      for (auto& p : next.ports) {
-        if (p.group == *g) targets.push_back(&p);
-      }
+      gid = config::GroupId(config_, rest[1]);
+      if (!gid) return absl::NotFoundError("no group " + rest[1]);
     } else {
       for (auto& p : next.ports) {
-        if (p.name == rest[1]) targets.push_back(&p);
+        if (p.name == rest[1]) port = &p;
       }
-      if (targets.empty()) return absl::NotFoundError("no port " + rest[1]);
+      for (auto& v : next.vifs) {
+        if (v.name == rest[1]) vif = &v;
+      }
+      if (port == nullptr && vif == nullptr) {
+        if (auto id = vifs_->ByName(rest[1]); id && vifs_->BlockOf(*id) != nullptr) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "%s is a member of a template of group %s: set the group, or list the "
+              "interface under vifs", rest[1], config::GroupName(config_, vifs_->BlockOf(*id)->group)));
+        }
+        return absl::NotFoundError("no interface " + rest[1]);
+      }
     }
+    std::optional<uint32_t> mtu;
+    std::optional<bool> up;
+    std::optional<config::ImpairmentConfig> impair;
+    std::optional<uint32_t> new_group;
     for (size_t i = 2; i < rest.size(); ++i) {
       const std::string& attr = rest[i];
       if (attr == "up" || attr == "down") {
-        for (auto* p : targets) p->up = attr == "up";
-      } else if (attr == "mtu" && i + 1 < rest.size()) {
-        uint32_t mtu;
-        if (!absl::SimpleAtoi(rest[++i], &mtu)) {
-          return absl::InvalidArgumentError("mtu: expected an integer, got '" + rest[i] + "'");
-        }
-        for (auto* p : targets) p->mtu = mtu;
+        up = attr == "up";
+      } else if (attr == "mtu") {
+        auto n = Number(rest, ++i, "mtu");
+        if (!n.ok()) return n.status();
+        mtu = *n;
+      } else if (attr == "impair") {
+        auto c = Impairment(rest, &i);
+        if (!c.ok()) return c.status();
+        impair = *c;
       } else if (attr == "group" && !by_group && i + 1 < rest.size()) {
         auto g = config::GroupId(config_, rest[++i]);
         if (!g) return absl::NotFoundError("no group " + rest[i]);
-        for (auto* p : targets) p->group = *g;
+        new_group = *g;
       } else {
         return UsageError("link set: unexpected '" + attr + "'");
       }
     }
+    uint64_t members = 0;
+    if (by_group) {
+      config::GroupConfig& g = GroupEntry(next, *gid);
+      if (mtu) g.mtu = mtu;
+      if (up) g.up = up;
+      if (impair) g.impairment = impair;
+      for (auto& p : next.ports) {
+        if (p.group != *gid) continue;
+        if (mtu) p.mtu = *mtu;
+        if (up) p.up = *up;
+      }
+      for (auto& v : next.vifs) {
+        if (v.group != *gid) continue;
+        if (mtu) v.mtu.reset();
+        if (up) v.up.reset();
+        if (impair) v.impairment.reset();
+      }
+      vifs_->ForEach([&](uint32_t id) {
+        std::optional<VifInfo> v = vifs_->Info(id);
+        members += v && v->group == *gid;
+        return true;
+      });
+    } else if (port != nullptr) {
+      if (impair) {
+        return absl::InvalidArgumentError("impair: a port's impairment comes from its group");
+      }
+      if (mtu) port->mtu = *mtu;
+      if (up) port->up = *up;
+      if (new_group) port->group = *new_group;
+    } else {
+      if (mtu) vif->mtu = mtu;
+      if (up) vif->up = up;
+      if (impair) vif->impairment = impair;
+      if (new_group) vif->group = *new_group;
+    }
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
-    return by_group ? absl::StrFormat("%u ports\n", targets.size()) : std::string();
+    return by_group ? absl::StrFormat("%u interfaces\n", members) : std::string();
   }
-  return UsageError("link show | link set");
+  if (verb == "add" && rest.size() >= 3 && rest[0] == "group" && rest[2] == "template") {
+    auto gid = config::GroupId(config_, rest[1]);
+    if (!gid) return absl::NotFoundError("no group " + rest[1]);
+    config::TemplateConfig t;
+    bool have_tags = false;
+    for (size_t i = 3; i < rest.size(); ++i) {
+      const std::string& w = rest[i];
+      if (w == "parent" && i + 1 < rest.size()) {
+        t.parent = rest[++i];
+      } else if (w == "vlan" || w == "outer") {
+        auto r = Range(rest, ++i, w.c_str());
+        if (!r.ok()) return r.status();
+        t.outer = *r;
+        have_tags = true;
+      } else if (w == "inner") {
+        auto r = Range(rest, ++i, "inner");
+        if (!r.ok()) return r.status();
+        t.inner = *r;
+      } else if (w == "address" && i + 1 < rest.size()) {
+        auto a = config::ParseIp4Prefix(rest[++i]);
+        if (!a.ok()) return a.status();
+        t.address = *a;
+      } else if (w == "step") {
+        auto n = Number(rest, ++i, "step");
+        if (!n.ok()) return n.status();
+        t.address_step = *n;
+      } else if (w == "mac" && i + 1 < rest.size()) {
+        auto m = config::ParseMac(rest[++i]);
+        if (!m.ok()) return m.status();
+        t.mac = *m;
+      } else if (w == "mac-step") {
+        auto n = Number(rest, ++i, "mac-step");
+        if (!n.ok()) return n.status();
+        t.mac_step = *n;
+      } else {
+        return UsageError("link add group: unexpected '" + w + "'");
+      }
+    }
+    if (t.parent.empty() || !have_tags) {
+      return UsageError("link add group G template needs parent P and vlan or outer/inner");
+    }
+    if (t.address && t.address_step == 0) t.address_step = ~config::PrefixMask(t.address->len) + 1;
+    config::Config next = config_;
+    GroupEntry(next, *gid).templates.push_back(t);
+    if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+    return absl::StrFormat("%u interfaces added\n", t.size());
+  }
+  if (verb == "del" && rest.size() == 3 && rest[0] == "group" && rest[2] == "template") {
+    auto gid = config::GroupId(config_, rest[1]);
+    if (!gid) return absl::NotFoundError("no group " + rest[1]);
+    config::Config next = config_;
+    config::GroupConfig& g = GroupEntry(next, *gid);
+    uint64_t n = 0;
+    for (const auto& t : g.templates) n += t.size();
+    if (g.templates.empty()) return absl::NotFoundError("group " + rest[1] + " has no template");
+    g.templates.clear();
+    if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+    return absl::StrFormat("%u interfaces removed\n", n);
+  }
+  if (verb == "add" && rest.size() >= 2 && rest[0] == "dev") {
+    config::VifConfig v;
+    v.name = rest[1];
+    std::optional<uint32_t> g;
+    for (size_t i = 2; i < rest.size(); ++i) {
+      const std::string& w = rest[i];
+      if (w == "parent" && i + 1 < rest.size()) {
+        v.parent = rest[++i];
+      } else if (w == "vlan" || w == "outer" || w == "inner") {
+        auto n = Number(rest, ++i, w.c_str());
+        if (!n.ok()) return n.status();
+        (w == "inner" ? v.inner : v.outer) = uint16_t(*n);
+      } else if (w == "mac" && i + 1 < rest.size()) {
+        auto m = config::ParseMac(rest[++i]);
+        if (!m.ok()) return m.status();
+        v.mac = *m;
+      } else if (w == "group" && i + 1 < rest.size()) {
+        g = config::GroupId(config_, rest[++i]);
+        if (!g) return absl::NotFoundError("no group " + rest[i]);
+      } else {
+        return UsageError("link add dev: unexpected '" + w + "'");
+      }
+    }
+    int parent = PortByName(v.parent);
+    if (parent < 0) return absl::NotFoundError("no port " + v.parent);
+    v.group = g ? *g : vifs_->record(parent)->group;
+    config::Config next = config_;
+    next.vifs.push_back(v);
+    if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+    return std::string();
+  }
+  if (verb == "del" && rest.size() == 2 && rest[0] == "dev") {
+    config::Config next = config_;
+    auto it = std::find_if(next.vifs.begin(), next.vifs.end(),
+                           [&](const config::VifConfig& v) { return v.name == rest[1]; });
+    if (it == next.vifs.end()) return absl::NotFoundError("no sub-interface " + rest[1] + " listed in vifs");
+    next.vifs.erase(it);
+    if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+    return std::string();
+  }
+  return UsageError(kLinkUsage);
 }
 
 absl::StatusOr<std::string> Router::GroupCommand(const std::string& verb, const Args& rest,
@@ -186,10 +459,24 @@ absl::StatusOr<std::string> Router::GroupCommand(const std::string& verb, const 
   std::string text;
   j.BeginArray();
   for (const auto& g : config_.groups) {
-    uint64_t members = 0;
-    for (uint16_t id : port_ids_) members += ports_[id].group == g.id;
-    j.BeginObject().Field("id", g.id).Field("name", g.name).Field("ports", members).EndObject();
-    absl::StrAppendFormat(&text, "%u %s (%u ports)\n", g.id, g.name, members);
+    uint64_t ports = 0, members = 0;
+    for (uint16_t id : port_ids_) ports += vifs_->record(id)->group == g.id;
+    for (const auto& [id, r] : vifs_->records()) members += r.group == g.id;
+    for (const auto& [first, b] : vifs_->blocks()) members += b.group == g.id ? b.count : 0;
+    std::string name = config::GroupName(config_, g.id);
+    std::string settings;
+    if (g.mtu) absl::StrAppendFormat(&settings, " mtu %u", *g.mtu);
+    if (g.up) absl::StrAppend(&settings, *g.up ? " up" : " down");
+    if (g.impairment) absl::StrAppend(&settings, " impair ", ImpairText(&*g.impairment));
+    j.BeginObject()
+        .Field("id", g.id)
+        .Field("name", name)
+        .Field("ports", ports)
+        .Field("interfaces", members)
+        .Field("templates", uint64_t(g.templates.size()))
+        .EndObject();
+    absl::StrAppendFormat(&text, "%u %s (%u interfaces, %u ports)%s\n", g.id, name, members,
+                          ports, settings);
   }
   j.EndArray();
   return json ? j.Take() + "\n" : text;
@@ -198,24 +485,31 @@ absl::StatusOr<std::string> Router::GroupCommand(const std::string& verb, const 
 absl::StatusOr<std::string> Router::AddrCommand(const std::string& verb, const Args& rest,
                                                 bool json) {
   if (verb == "show") {
-    int only = -1;
+    std::optional<uint32_t> only;
     if (rest.size() == 2 && rest[0] == "dev") {
-      only = PortByName(rest[1]);
-      if (only < 0) return absl::NotFoundError("no port " + rest[1]);
+      only = vifs_->ByName(rest[1]);
+      if (!only) return absl::NotFoundError("no interface " + rest[1]);
     } else if (!rest.empty()) {
       return UsageError("addr show [dev D]");
     }
     JsonWriter j;
     std::string text;
     j.BeginArray();
-    for (uint16_t id : port_ids_) {
-      if (only >= 0 && id != only) continue;
-      j.BeginObject().Field("port", ports_[id].port->name()).Key("addresses").BeginArray();
-      for (const auto& a : ports_[id].addresses) {
+    auto show = [&](uint32_t id) {
+      std::string name = vifs_->Name(id);
+      // "port" is the key older clients read; it names any interface.
+      j.BeginObject().Field("port", name).Key("addresses").BeginArray();
+      for (const auto& a : vifs_->Addresses(id)) {
         j.Value(PrefixText(a));
-        absl::StrAppendFormat(&text, "%s inet %s\n", ports_[id].port->name(), PrefixText(a));
+        absl::StrAppendFormat(&text, "%s inet %s\n", name, PrefixText(a));
       }
       j.EndArray().EndObject();
+      return true;
+    };
+    if (only) {
+      show(*only);
+    } else {
+      vifs_->ForEach(show);
     }
     j.EndArray();
     return json ? j.Take() + "\n" : text;
@@ -225,20 +519,31 @@ absl::StatusOr<std::string> Router::AddrCommand(const std::string& verb, const A
     auto prefix = config::ParseIp4Prefix(rest[0]);
     if (!prefix.ok()) return prefix.status();
     config::Config next = config_;
-    auto port = std::find_if(next.ports.begin(), next.ports.end(),
-                             [&](const config::PortConfig& p) { return p.name == rest[2]; });
-    if (port == next.ports.end()) return absl::NotFoundError("no port " + rest[2]);
-    auto at = std::find(port->addresses.begin(), port->addresses.end(), *prefix);
+    std::vector<config::Ip4Prefix>* addresses = nullptr;
+    for (auto& p : next.ports) {
+      if (p.name == rest[2]) addresses = &p.addresses;
+    }
+    for (auto& v : next.vifs) {
+      if (v.name == rest[2]) addresses = &v.addresses;
+    }
+    if (addresses == nullptr) {
+      if (auto id = vifs_->ByName(rest[2]); id && vifs_->BlockOf(*id) != nullptr) {
+        return absl::FailedPreconditionError(
+            rest[2] + " takes its address from its template; change the template");
+      }
+      return absl::NotFoundError("no interface " + rest[2]);
+    }
+    auto at = std::find(addresses->begin(), addresses->end(), *prefix);
     if (verb == "add") {
-      if (at != port->addresses.end()) {
+      if (at != addresses->end()) {
         return absl::AlreadyExistsError(PrefixText(*prefix) + " is already on " + rest[2]);
       }
-      port->addresses.push_back(*prefix);
+      addresses->push_back(*prefix);
     } else {
-      if (at == port->addresses.end()) {
+      if (at == addresses->end()) {
         return absl::NotFoundError(PrefixText(*prefix) + " is not on " + rest[2]);
       }
-      port->addresses.erase(at);
+      addresses->erase(at);
     }
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
     return std::string();
@@ -253,17 +558,19 @@ absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const 
     auto addr = config::ParseIp4(rest[0].substr(0, rest[0].find('/')));
     if (!addr.ok()) return addr.status();
     // Longest match over the routes control knows: the same answer the workers' FIB gives.
-    const RouteEntry* best = nullptr;
-    for (const auto& r : routes_) {
-      if (config::Contains(r.prefix, *addr) &&
-          (best == nullptr || r.prefix.len > best->prefix.len)) {
-        best = &r;
+    std::optional<RouteEntry> found;
+    auto consider = [&](const RouteEntry& r) {
+      if (config::Contains(r.prefix, *addr) && (!found || r.prefix.len > found->prefix.len)) {
+        found = r;
       }
-    }
+    };
+    for (const auto& r : routes_) consider(r);
+    ForEachTemplateRoute(consider);
+    const RouteEntry* best = found ? &*found : nullptr;
     if (best == nullptr) {
       return absl::NotFoundError("no route to " + config::FormatIp4(*addr));
     }
-    std::string port = best->port >= 0 ? ports_[best->port].port->name() : "";
+    std::string port = best->vif >= 0 ? vifs_->Name(best->vif) : "";
     if (json) {
       JsonWriter j;
       j.BeginObject()
@@ -277,7 +584,7 @@ absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const 
         j.Null();
       }
       j.Key("port");
-      if (best->port >= 0) {
+      if (best->vif >= 0) {
         j.Value(port);
       } else {
         j.Null();

@@ -18,25 +18,35 @@ void Router::PublishMetrics() {
   MetricsBuilder b;
   b.Gauge("vrouter_build_info", "vrouter version; always 1").Add({{"version", VR_VERSION}}, 1);
 
-  // Ports, and the groups they belong to.
+  // Ports, and groups: a group's counters are its member vifs', summed over workers (a port's
+  // vif counts its untagged traffic, each sub-interface its own).
   struct Sums {
-    double rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+    double rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0, impaired = 0;
   };
   std::map<std::string, Sums> groups;
-  for (const auto& g : config_.groups) groups[g.name];
+  for (const auto& g : config_.groups) groups[config::GroupName(config_, g.id)];
   std::vector<std::pair<MetricsBuilder::Labels, drivers::PortStats>> stats;
   for (uint16_t id : port_ids_) {
     const PortState& ps = ports_[id];
-    std::string group = config::GroupName(config_, ps.group);
-    drivers::PortStats s = ps.port->Stats();
-    stats.push_back({{{"port", ps.port->name()}, {"group", group}}, s});
-    Sums& g = groups[group];
-    g.rx_packets += s.rx_packets;
-    g.rx_bytes += s.rx_bytes;
-    g.tx_packets += s.tx_packets;
-    g.tx_bytes += s.tx_bytes;
-    g.drops += s.rx_errors + s.rx_missed + s.rx_nombuf + s.tx_errors;
+    std::string group = config::GroupName(config_, vifs_->record(id)->group);
+    stats.push_back({{{"port", ps.port->name()}, {"group", group}}, ps.port->Stats()});
   }
+  auto add_vifs = [&](uint32_t group, uint32_t first, uint32_t count) {
+    Sums& g = groups[config::GroupName(config_, group)];
+    for (const auto& w : workers_) {
+      for (uint32_t id = first; id < first + count; ++id) {
+        const dataplane::VifCounters& c = w->vif_counters(id);
+        g.rx_packets += double(ReadCounter(c.rx_packets));
+        g.rx_bytes += double(ReadCounter(c.rx_bytes));
+        g.tx_packets += double(ReadCounter(c.tx_packets));
+        g.tx_bytes += double(ReadCounter(c.tx_bytes));
+        g.drops += double(ReadCounter(c.drops));
+        g.impaired += double(ReadCounter(c.impaired));
+      }
+    }
+  };
+  for (const auto& [id, r] : vifs_->records()) add_vifs(r.group, id, 1);
+  for (const auto& [first, blk] : vifs_->blocks()) add_vifs(blk.group, first, blk.count);
   auto per_port = [&](const char* name, const char* help, auto field) {
     b.Counter(name, help);
     for (const auto& [labels, s] : stats) b.Add(labels, double(field(s)));
@@ -69,16 +79,27 @@ void Router::PublishMetrics() {
     b.Counter(name, help);
     for (const auto& [g, s] : groups) b.Add({{"group", g}}, s.*field);
   };
-  per_group("vrouter_group_receive_packets_total", "Packets received by the group's ports",
+  per_group("vrouter_group_receive_packets_total", "Packets received by the group's interfaces",
             &Sums::rx_packets);
-  per_group("vrouter_group_receive_bytes_total", "Bytes received by the group's ports",
+  per_group("vrouter_group_receive_bytes_total", "Bytes received by the group's interfaces",
             &Sums::rx_bytes);
-  per_group("vrouter_group_transmit_packets_total", "Packets sent by the group's ports",
+  per_group("vrouter_group_transmit_packets_total", "Packets sent by the group's interfaces",
             &Sums::tx_packets);
-  per_group("vrouter_group_transmit_bytes_total", "Bytes sent by the group's ports",
+  per_group("vrouter_group_transmit_bytes_total", "Bytes sent by the group's interfaces",
             &Sums::tx_bytes);
   per_group("vrouter_group_drop_packets_total",
-            "Packets the group's devices dropped or failed (errors, missed, no nbuf)", &Sums::drops);
+            "Packets received by or routed to the group's interfaces and dropped", &Sums::drops);
+  per_group("vrouter_group_impairment_drop_packets_total",
+            "Of those, packets the group's impairment dropped on purpose", &Sums::impaired);
+  b.Gauge("vrouter_group_interfaces", "Interfaces (ports and sub-interfaces) in the group");
+  {
+    std::map<std::string, double> members;
+    for (const auto& [id, r] : vifs_->records()) members[config::GroupName(config_, r.group)]++;
+    for (const auto& [first, blk] : vifs_->blocks()) {
+      members[config::GroupName(config_, blk.group)] += blk.count;
+    }
+    for (const auto& [g, s] : groups) b.Add({{"group", g}}, members[g]);
+  }
 
   // Workers.
   double hz = double(rte_get_tsc_hz());
@@ -126,6 +147,12 @@ void Router::PublishMetrics() {
   std::map<std::string, double> origins = {
       {"connected", 0}, {"local", 0}, {"broadcast", 0}, {"static", 0}};
   for (const auto& r : routes_) origins[IsUserRoute(r) ? "static" : r.type] += 1;
+  for (const auto& [first, blk] : vifs_->blocks()) {
+    double n = double(blk.nexthops.size());
+    origins["connected"] += n;
+    origins["local"] += n;
+    if (blk.tmpl.address && blk.tmpl.address->len < 31) origins["broadcast"] += n;
+  }
   b.Gauge("vrouter_fib_routes",
           "Routes installed from the config and port addresses, by address family and origin "
           "(the /32s ARP adds for resolved hosts are counted in vrouter_neighbours)");

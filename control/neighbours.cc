@@ -52,26 +52,26 @@ Neighbour* NeighbourTable::Find(uint32_t ip) {
   return it == table_.end() ? nullptr : &it->second;
 }
 
-uint32_t NeighbourTable::SourceFor(uint16_t port, uint32_t ip) const {
-  for (const auto& a : env_.port_addresses(port)) {
+uint32_t NeighbourTable::SourceFor(uint32_t vif, uint32_t ip) const {
+  for (const auto& a : env_.vif_addresses(vif)) {
     if (InPrefix(ip, a)) return a.addr;
   }
   return 0;
 }
 
-bool NeighbourTable::IsOurs(uint16_t port, uint32_t ip) const {
-  for (const auto& a : env_.port_addresses(port)) {
+bool NeighbourTable::IsOurs(uint32_t vif, uint32_t ip) const {
+  for (const auto& a : env_.vif_addresses(vif)) {
     if (a.addr == ip) return true;
   }
   return false;
 }
 
-absl::StatusOr<Neighbour*> NeighbourTable::Create(uint32_t ip, uint16_t port, uint64_t now_ms) {
-  auto nh = env_.nexthops->Alloc(NhKind::kNeighbour, rte_cpu_to_be_32(ip), port);
+absl::StatusOr<Neighbour*> NeighbourTable::Create(uint32_t ip, uint32_t vif, uint64_t now_ms) {
+  auto nh = env_.nexthops->Alloc(NhKind::kNeighbour, rte_cpu_to_be_32(ip), vif);
   if (!nh.ok()) return nh.status();
   Neighbour& n = table_[ip];
   n.ip = ip;
-  n.port = port;
+  n.vif = vif;
   n.nh = *nh;
   n.last_used_ms = now_ms;
   // The /32 sends packets for this host straight to its next hop: one FIB lookup per packet.
@@ -92,10 +92,10 @@ void NeighbourTable::Remove(Neighbour* n) {
   table_.erase(n->ip);
 }
 
-absl::Status NeighbourTable::AddStatic(uint32_t ip, uint16_t port, const rte_ether_addr& mac) {
+absl::Status NeighbourTable::AddStatic(uint32_t ip, uint32_t vif, const rte_ether_addr& mac) {
   Neighbour* n = Find(ip);
   if (n == nullptr) {
-    auto created = Create(ip, port, NowMs());
+    auto created = Create(ip, vif, NowMs());
     if (!created.ok()) return created.status();
     n = *created;
   }
@@ -110,7 +110,7 @@ void NeighbourTable::RemoveStatic(uint32_t ip) {
   n->state = NeighState::kStale;
   n->last_used_ms = NowMs();
   VR_LOG_NOTICE("neighbour %s dev %s no longer static: stale", config::FormatIp4(ip),
-                env_.port_name(n->port));
+                env_.vif_name(n->vif));
 }
 
 void NeighbourTable::ReleaseGateway(uint32_t ip) {
@@ -121,7 +121,7 @@ void NeighbourTable::ReleaseGateway(uint32_t ip) {
 size_t NeighbourTable::RemoveOffSubnet() {
   std::vector<uint32_t> doomed;
   for (auto& [ip, n] : table_) {
-    if (n.route_refs == 0 && SourceFor(n.port, ip) == 0) doomed.push_back(ip);
+    if (n.route_refs == 0 && SourceFor(n.vif, ip) == 0) doomed.push_back(ip);
   }
   for (uint32_t ip : doomed) Remove(&table_[ip]);
   return doomed.size();
@@ -132,10 +132,10 @@ const Neighbour* NeighbourTable::Get(uint32_t ip) const {
   return it == table_.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<uint32_t> NeighbourTable::GatewayNexthop(uint32_t ip, uint16_t port) {
+absl::StatusOr<uint32_t> NeighbourTable::GatewayNexthop(uint32_t ip, uint32_t vif) {
   Neighbour* n = Find(ip);
   if (n == nullptr) {
-    auto created = Create(ip, port, NowMs());
+    auto created = Create(ip, vif, NowMs());
     if (!created.ok()) return created.status();
     n = *created;
   }
@@ -158,7 +158,7 @@ void NeighbourTable::SetMac(Neighbour* n, const rte_ether_addr& mac, NeighState 
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof(text), &mac);
     VR_LOG_NOTICE("neighbour %s dev %s lladdr %s %s", config::FormatIp4(n->ip),
-                  env_.port_name(n->port), text, NeighStateName(state));
+                  env_.vif_name(n->vif), text, NeighStateName(state));
   }
   ReleaseHeld(n);
 }
@@ -187,7 +187,7 @@ void NeighbourTable::DropHeld(Neighbour* n, DropReason reason) {
 }
 
 void NeighbourTable::SendRequest(Neighbour* n, bool unicast) {
-  uint32_t src = SourceFor(n->port, n->ip);
+  uint32_t src = SourceFor(n->vif, n->ip);
   rte_mbuf* m = rte_pktmbuf_alloc(env_.pool->mempool());
   if (m == nullptr) {
     env_.counters->Drop(DropReason::kNbufExhausted);
@@ -195,7 +195,7 @@ void NeighbourTable::SendRequest(Neighbour* n, bool unicast) {
   }
   auto* eth = reinterpret_cast<rte_ether_hdr*>(
       rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)));
-  const rte_ether_addr& our = env_.fib->port(n->port).mac;
+  const rte_ether_addr our = env_.vif_mac(n->vif);
   if (unicast) {
     eth->dst_addr = n->mac;
   } else {
@@ -213,14 +213,15 @@ void NeighbourTable::SendRequest(Neighbour* n, bool unicast) {
   arp->arp_data.arp_sip = rte_cpu_to_be_32(src);
   memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
   arp->arp_data.arp_tip = rte_cpu_to_be_32(n->ip);
-  Meta(m)->tx_port = n->port;
+  Meta(m)->tx_vif = n->vif;
+  dataplane::SetPacketVif(m, n->vif);
   n->probes++;
   env_.counters->Count(Event::kArpRequestsSent);
   env_.transmit(m);
 }
 
 void NeighbourTable::OnArpFrame(rte_mbuf* m) {
-  uint16_t port = m->port;
+  uint32_t vif = dataplane::PacketVif(m);
   if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) {
     env_.counters->Drop(DropReason::kArpInvalid);
     return (void)rte_pktmbuf_free(m);
@@ -238,18 +239,18 @@ void NeighbourTable::OnArpFrame(rte_mbuf* m) {
   uint32_t sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
   uint32_t tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
   uint64_t now = NowMs();
-  bool for_us = IsOurs(port, tip);
-  bool learnable = sip != 0 && SourceFor(port, sip) != 0 && !IsOurs(port, sip);
+  bool for_us = IsOurs(vif, tip);
+  bool learnable = sip != 0 && SourceFor(vif, sip) != 0 && !IsOurs(vif, sip);
 
   // RFC 826 merge: refresh a sender we already know; learn it if the frame is for us.
   Neighbour* n = learnable ? Find(sip) : nullptr;
-  if (n != nullptr && n->port != port) n = nullptr;
+  if (n != nullptr && n->vif != vif) n = nullptr;
   if (n != nullptr && n->state != NeighState::kPermanent) {
     bool solicited = op == RTE_ARP_OP_REPLY && for_us;
     SetMac(n, arp->arp_data.arp_sha, solicited ? NeighState::kReachable : NeighState::kStale, now);
     if (solicited) env_.counters->Count(Event::kArpRepliesReceived);
   } else if (n == nullptr && learnable && for_us) {
-    if (auto created = Create(sip, port, now); created.ok()) {
+    if (auto created = Create(sip, vif, now); created.ok()) {
       SetMac(*created, arp->arp_data.arp_sha,
              op == RTE_ARP_OP_REPLY ? NeighState::kReachable : NeighState::kStale, now);
     }
@@ -261,7 +262,7 @@ void NeighbourTable::OnArpFrame(rte_mbuf* m) {
   if (op != RTE_ARP_OP_REQUEST) return (void)rte_pktmbuf_free(m);
 
   // Answer in place: the request becomes its own reply.
-  const rte_ether_addr& our = env_.fib->port(port).mac;
+  const rte_ether_addr our = env_.vif_mac(vif);
   arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
   arp->arp_data.arp_tha = arp->arp_data.arp_sha;
   arp->arp_data.arp_tip = arp->arp_data.arp_sip;
@@ -269,7 +270,8 @@ void NeighbourTable::OnArpFrame(rte_mbuf* m) {
   arp->arp_data.arp_sip = rte_cpu_to_be_32(tip);
   eth->dst_addr = arp->arp_data.arp_tha;
   eth->src_addr = our;
-  Meta(m)->tx_port = port;
+  Meta(m)->tx_vif = vif;
+  dataplane::SetPacketVif(m, vif);
   env_.counters->Count(Event::kArpRepliesSent);
   env_.transmit(m);
 }
@@ -281,7 +283,7 @@ void NeighbourTable::OnResolve(rte_mbuf* m) {
   uint64_t now = NowMs();
   Neighbour* n = Find(ip);
   if (n == nullptr) {
-    auto created = Create(ip, nh.port, now);
+    auto created = Create(ip, nh.vif, now);
     if (!created.ok()) {
       env_.counters->Drop(DropReason::kArpResolutionFailed);
       return (void)rte_pktmbuf_free(m);
@@ -322,7 +324,7 @@ void NeighbourTable::OnTimer(uint64_t now_ms) {
         } else {
           DropHeld(&n, DropReason::kArpResolutionFailed);
           VR_LOG_NOTICE("neighbour %s dev %s FAILED after %u requests", config::FormatIp4(ip),
-                        env_.port_name(n.port), n.probes);
+                        env_.vif_name(n.vif), n.probes);
           Invalidate(&n, NeighState::kFailed, now_ms);
           if (n.route_refs == 0) doomed.push_back(ip);
         }

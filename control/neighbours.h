@@ -27,7 +27,7 @@ std::string_view NeighStateName(NeighState s);
 
 struct Neighbour {
   uint32_t ip = 0;  // host order
-  uint16_t port = 0;
+  uint32_t vif = 0;
   uint32_t nh = 0;  // its next-hop index; the FIB's /32 for it and routes via it point here
   NeighState state = NeighState::kIncomplete;
   rte_ether_addr mac{};
@@ -39,16 +39,17 @@ struct Neighbour {
   std::deque<rte_mbuf*> held;
 };
 
-// What the table needs from the router: ports' facts, and ways to hand frames to workers.
+// What the table needs from the router: vifs' facts, and ways to hand frames to workers.
 struct NeighbourEnv {
   dataplane::Fib* fib;
   dataplane::NbufPool* pool;
   NexthopTable* nexthops;
   dataplane::CoreCounters* counters;  // the control lcore's own counters
-  // Router addresses with prefix length, per port id (host order).
-  std::function<const std::vector<config::Ip4Prefix>&(uint16_t port)> port_addresses;
-  std::function<std::string(uint16_t port)> port_name;
-  // Hands a complete frame to a worker for TX on meta->tx_port. Frees and counts on failure.
+  // Router addresses with prefix length, per vif (host order); a vif's name and MAC.
+  std::function<std::vector<config::Ip4Prefix>(uint32_t vif)> vif_addresses;
+  std::function<std::string(uint32_t vif)> vif_name;
+  std::function<rte_ether_addr(uint32_t vif)> vif_mac;
+  // Hands a complete frame to a worker for TX on meta->tx_vif. Frees and counts on failure.
   std::function<void(rte_mbuf*)> transmit;
   // Hands a held packet back to a worker to be routed out via meta->nexthop.
   std::function<void(rte_mbuf*)> output;
@@ -65,16 +66,16 @@ class NeighbourTable {
   ~NeighbourTable();
 
   // Configuration time.
-  absl::Status AddStatic(uint32_t ip, uint16_t port, const rte_ether_addr& mac);
+  absl::Status AddStatic(uint32_t ip, uint32_t vif, const rte_ether_addr& mac);
   // The next hop a static route via `ip` points at, creating an unresolved entry if needed.
-  absl::StatusOr<uint32_t> GatewayNexthop(uint32_t ip, uint16_t port);
+  absl::StatusOr<uint32_t> GatewayNexthop(uint32_t ip, uint32_t vif);
 
   // Live reconfiguration. A static entry the config dropped: if routes still use it, it goes back
   // to ARP (stale, keeping its MAC until a probe says otherwise); otherwise it is removed.
   void RemoveStatic(uint32_t ip);
   // A static route via `ip` is gone; the entry ages like any other once nothing uses it.
   void ReleaseGateway(uint32_t ip);
-  // After router addresses changed: removes entries no subnet of their port holds any more.
+  // After router addresses changed: removes entries no subnet of their vif holds any more.
   // Returns how many went. Entries static routes use cannot be outside (config validation).
   size_t RemoveOffSubnet();
   void set_arp(const config::ArpConfig& arp) { env_.arp = arp; }
@@ -91,16 +92,16 @@ class NeighbourTable {
 
  private:
   Neighbour* Find(uint32_t ip);
-  absl::StatusOr<Neighbour*> Create(uint32_t ip, uint16_t port, uint64_t now_ms);
+  absl::StatusOr<Neighbour*> Create(uint32_t ip, uint32_t vif, uint64_t now_ms);
   void Remove(Neighbour* n);
   void SetMac(Neighbour* n, const rte_ether_addr& mac, NeighState state, uint64_t now_ms);
   void Invalidate(Neighbour* n, NeighState state, uint64_t now_ms);
   void ReleaseHeld(Neighbour* n);
   void DropHeld(Neighbour* n, dataplane::DropReason reason);
   void SendRequest(Neighbour* n, bool unicast);
-  // The router's address on `port` whose subnet holds `ip`, or 0.
-  uint32_t SourceFor(uint16_t port, uint32_t ip) const;
-  bool IsOurs(uint16_t port, uint32_t ip) const;
+  // The router's address on `vif` whose subnet holds `ip`, or 0.
+  uint32_t SourceFor(uint32_t vif, uint32_t ip) const;
+  bool IsOurs(uint32_t vif, uint32_t ip) const;
 
   NeighbourEnv env_;
   // Node map: Neighbour pointers stay valid while other entries are added.

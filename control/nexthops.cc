@@ -4,19 +4,23 @@
 
 namespace vr::control {
 
-NexthopTable::NexthopTable(dataplane::Fib* fib) : fib_(fib) {
-  for (uint32_t i = fib->max_nexthops() - 1; i >= 1; --i) free_.push_back(i);
-}
+NexthopTable::NexthopTable(dataplane::Fib* fib) : fib_(fib) {}
 
 absl::StatusOr<uint32_t> NexthopTable::Alloc(dataplane::NhKind kind, uint32_t ip_be,
-                                             uint16_t port) {
-  if (free_.empty()) return absl::ResourceExhaustedError("next-hop table full");
-  uint32_t i = free_.back();
-  free_.pop_back();
+                                             uint32_t vif) {
+  uint32_t i;
+  if (!free_.empty()) {
+    i = free_.back();
+    free_.pop_back();
+  } else if (next_ < fib_->max_nexthops()) {
+    i = next_++;
+  } else {
+    return absl::ResourceExhaustedError("next-hop table full");
+  }
   dataplane::Nexthop& nh = fib_->nexthop(i);
   nh.l2.store(0, std::memory_order_relaxed);
   nh.ip = ip_be;
-  nh.port = port;
+  nh.vif = vif;
   nh.kind = kind;
   std::atomic_thread_fence(std::memory_order_release);
   ++in_use_;

@@ -15,14 +15,15 @@ class NexthopTable {
   explicit NexthopTable(dataplane::Fib* fib);
 
   // Fills the slot before returning its index, so publishing the index publishes a whole entry.
-  absl::StatusOr<uint32_t> Alloc(dataplane::NhKind kind, uint32_t ip_be, uint16_t port);
+  absl::StatusOr<uint32_t> Alloc(dataplane::NhKind kind, uint32_t ip_be, uint32_t vif);
   // The caller has removed every FIB entry pointing at `index` and waited for a grace period.
   void Free(uint32_t index);
   uint32_t in_use() const { return in_use_; }
 
  private:
   dataplane::Fib* fib_;
-  std::vector<uint32_t> free_;
+  std::vector<uint32_t> free_;  // freed slots; never-used ones are those from next_ up
+  uint32_t next_ = 1;
   uint32_t in_use_ = 0;
 };
 

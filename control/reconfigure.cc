@@ -108,16 +108,16 @@ absl::Status Router::AddPort(const config::PortConfig& pc) {
 absl::Status Router::RemovePort(uint16_t id) {
   PortState& ps = ports_[id];
   std::string name = ps.port->name(), device = ps.port->devargs();
-  for (const auto& a : std::vector<config::Ip4Prefix>(ps.addresses)) {
+  for (const auto& a : vifs_->Addresses(id)) {
     if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
   }
-  ps.addresses.clear();
+  vifs_->SetAddress(id, {});
   neighbours_->RemoveOffSubnet();  // every entry on the port: it has no subnet left
-  // Unpolled and disabled in one table; after the grace period no worker touches the device.
+  // Unpolled in one table; after the grace period no worker touches the device or its vif.
   std::unique_ptr<dataplane::PortTable> views = fib_->CopyPorts();
   views->Unpoll(id);
-  views->ports[id] = dataplane::PortView();
   fib_->PublishPorts(std::move(views), [this] { Synchronize(); });
+  vifs_->ReleaseVif(id);
   port_ids_.erase(std::find(port_ids_.begin(), port_ids_.end(), id));
   ps = PortState();  // stops and closes the device
   rte_eal_hotplug_remove("vdev", device.substr(0, device.find(',')).c_str());
@@ -125,12 +125,12 @@ absl::Status Router::RemovePort(uint16_t id) {
   return absl::OkStatus();
 }
 
-absl::Status Router::RemoveConnected(uint16_t port, const config::Ip4Prefix& addr) {
+absl::Status Router::RemoveConnected(uint32_t vif, const config::Ip4Prefix& addr) {
   config::Ip4Prefix net = config::NetworkOf(addr);
   uint32_t bcast = addr.len < 31 ? (net.addr | ~config::PrefixMask(addr.len)) : 0;
   std::vector<uint32_t> freed;
   for (auto it = routes_.begin(); it != routes_.end();) {
-    bool mine = it->port == port &&
+    bool mine = it->vif == int(vif) &&
                 ((it->type == "connected" && it->prefix == net) ||
                  (it->type == "local" && it->prefix == config::Ip4Prefix{addr.addr, 32}) ||
                  (it->type == "broadcast" && addr.len < 31 &&
@@ -218,22 +218,18 @@ absl::Status Router::Apply(const config::Config& next_in) {
     if (absl::Status s = RemovePort(PortByName(op.name)); !s.ok()) return s;
     ++changes;
   }
-  // 3. Ports: MTU, admin state and addresses. The port views change in a copy published whole
-  //    (after the loop), so workers switch from the old set of values to the new one at once.
+  // 3. Sub-interfaces that are gone, first: they may hold tags or addresses new ones want.
+  if (absl::Status s = ApplyVifs(next, &changes); !s.ok()) return s;
+  // 4. Ports: MTU, admin state, group and addresses. Each setting is one store workers see at
+  //    once (a stamped word of the port's vif).
   bool addresses_removed = false;
-  std::unique_ptr<dataplane::PortTable> views = fib_->CopyPorts();
-  bool views_changed = false;
-  // Also on the way out of an error, so the views never disagree with ports_.
-  auto publish = [&] {
-    if (views_changed) fib_->PublishPorts(std::move(views), [this] { Synchronize(); });
-    views_changed = false;
-  };
   for (const auto& np : next.ports) {
     int id = PortByName(np.name);
     PortState& ps = ports_[id];
+    if (ps.mtu != np.mtu || ps.up != np.up) {
+      if (absl::Status s = vifs_->SetOwn(id, {np.mtu, np.up, std::nullopt}); !s.ok()) return s;
+    }
     if (ps.mtu != np.mtu) {
-      views->ports[id].mtu = np.mtu;
-      views_changed = true;
       if (int rc = rte_eth_dev_set_mtu(id, np.mtu); rc != 0 && rc != -ENOTSUP) {
         VR_LOG_WARNING("port %s: cannot set device MTU %u: %s", np.name, np.mtu,
                        rte_strerror(-rc));
@@ -243,8 +239,6 @@ absl::Status Router::Apply(const config::Config& next_in) {
       ++changes;
     }
     if (ps.up != np.up) {
-      views->ports[id].enabled = np.up;
-      views_changed = true;
       // The peer should see it too where the device can say so (TAP, NICs); af_packet cannot.
       int rc = np.up ? rte_eth_dev_set_link_up(id) : rte_eth_dev_set_link_down(id);
       if (rc != 0 && rc != -ENOTSUP) {
@@ -255,48 +249,37 @@ absl::Status Router::Apply(const config::Config& next_in) {
       ps.up = np.up;
       ++changes;
     }
-    if (ps.group != np.group) {
-      ps.group = np.group;
+    if (vifs_->record(id)->group != np.group) {
+      if (absl::Status s = vifs_->MoveToGroup(id, np.group); !s.ok()) return s;
       ++changes;
     }
-    if (ps.addresses == np.addresses) continue;
-    std::vector<config::Ip4Prefix> old = ps.addresses;
+    std::vector<config::Ip4Prefix> old = vifs_->Addresses(id);
+    if (old == np.addresses) continue;
     for (const auto& a : old) {
       if (std::find(np.addresses.begin(), np.addresses.end(), a) != np.addresses.end()) continue;
-      ps.addresses.erase(std::find(ps.addresses.begin(), ps.addresses.end(), a));
-      if (absl::Status s = RemoveConnected(id, a); !s.ok()) {
-        publish();
-        return s;
-      }
+      if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
       addresses_removed = true;
       ++changes;
     }
+    vifs_->SetAddress(id, np.addresses);
     for (const auto& a : np.addresses) {
       if (std::find(old.begin(), old.end(), a) != old.end()) continue;
-      if (absl::Status s = AddConnected(id, a); !s.ok()) {
-        publish();
-        return s;
-      }
+      if (absl::Status s = AddConnected(id, a); !s.ok()) return s;
       ++changes;
     }
-    ps.addresses = np.addresses;
-    uint32_t src = np.addresses.empty() ? 0 : rte_cpu_to_be_32(np.addresses[0].addr);
-    if (views->ports[id].addr != src) {
-      views->ports[id].addr = src;
-      views_changed = true;
-    }
   }
-  publish();
   if (addresses_removed) neighbours_->RemoveOffSubnet();
-  // 4. Static neighbours that are new or changed.
+  // 5. Static neighbours that are new or changed.
   for (const auto& [ip, n] : new_neigh) {
     auto it = old_neigh.find(ip);
     if (it != old_neigh.end() && SameNeighbour(*n, *it->second)) continue;
     rte_ether_addr mac;
     memcpy(mac.addr_bytes, n->mac.data(), 6);
-    if (absl::Status s = neighbours_->AddStatic(ip, PortByName(n->port), mac); !s.ok()) return s;
+    auto vif = vifs_->ByName(n->port);
+    if (!vif) return absl::NotFoundError("neighbour on unknown interface " + n->port);
+    if (absl::Status s = neighbours_->AddStatic(ip, *vif, mac); !s.ok()) return s;
   }
-  // 5. Routes that are new or changed: the FIB entry is overwritten, then the old gateway let go.
+  // 6. Routes that are new or changed: the FIB entry is overwritten, then the old gateway let go.
   for (const auto& [key, r] : new_routes) {
     auto it = old_routes.find(key);
     if (it != old_routes.end() && SameRoute(*r, *it->second)) continue;

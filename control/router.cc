@@ -22,8 +22,10 @@ using dataplane::XqAction;
 
 namespace {
 
-constexpr uint32_t kMaxRoutes = 1u << 20;
-constexpr uint32_t kMaxNexthops = 1u << 16;
+// Room for a million sub-interfaces with an address each (connected, local and broadcast
+// routes, and a connected next hop per vif) beside the static and learned ones.
+constexpr uint32_t kMaxRoutes = 1u << 22;
+constexpr uint32_t kMaxNexthops = 1u << 22;
 
 }  // namespace
 
@@ -73,6 +75,10 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     *slot = *nh;
   }
 
+  vift_ = std::make_unique<dataplane::VifTable>();
+  if (!vift_->ok()) return absl::ResourceExhaustedError("cannot map the vif table");
+  vifs_ = std::make_unique<Vifs>(vift_.get(), [this] { Synchronize(); });
+
   ports_.resize(RTE_MAX_ETHPORTS);
   for (const auto& pc : cfg.ports) {
     auto id = OpenPort(pc, &fib_->edit_ports());
@@ -84,10 +90,9 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   env.pool = pool_.get();
   env.nexthops = nexthops_.get();
   env.counters = &control_counters_;
-  env.port_addresses = [this](uint16_t p) -> const std::vector<config::Ip4Prefix>& {
-    return ports_[p].addresses;
-  };
-  env.port_name = [this](uint16_t p) { return ports_[p].port ? ports_[p].port->name() : "?"; };
+  env.vif_addresses = [this](uint32_t v) { return vifs_->Addresses(v); };
+  env.vif_name = [this](uint32_t v) { return vifs_->Name(v); };
+  env.vif_mac = [this](uint32_t v) { return vift_->vif(v).mac(); };
   env.transmit = [this](rte_mbuf* m) { ToWorker(XqAction::kTransmit, m); };
   env.output = [this](rte_mbuf* m) { ToWorker(XqAction::kOutput, m); };
   env.take_used = [this](uint32_t nh) {
@@ -106,22 +111,28 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   neighbours_ = std::make_unique<NeighbourTable>(std::move(env));
 
   for (uint16_t id : port_ids_) {
-    for (const auto& a : ports_[id].addresses) {
+    for (const auto& a : vifs_->record(id)->addresses) {
       if (absl::Status s = AddConnected(id, a); !s.ok()) return s;
     }
   }
-  auto port_of = [this](const std::string& name) -> int {
-    for (uint16_t id : port_ids_) {
-      if (ports_[id].port->name() == name) return id;
+  // Group settings, then sub-interfaces listed one by one, then templates' members.
+  for (const auto& g : cfg.groups) {
+    if (absl::Status s = vifs_->SetGroup(g.id, {g.mtu, g.up, g.impairment}); !s.ok()) return s;
+  }
+  for (const auto& vc : cfg.vifs) {
+    if (absl::Status s = AddSubinterface(vc); !s.ok()) return s;
+  }
+  for (const auto& g : cfg.groups) {
+    for (const auto& t : g.templates) {
+      if (absl::Status s = AddTemplate(g.id, t); !s.ok()) return s;
     }
-    return -1;
-  };
+  }
   for (const auto& nc : cfg.neighbours) {
     rte_ether_addr mac;
     memcpy(mac.addr_bytes, nc.mac.data(), 6);
-    int port = port_of(nc.port);
-    if (port < 0) return absl::InvalidArgumentError("neighbour on unknown port " + nc.port);
-    if (absl::Status s = neighbours_->AddStatic(nc.ip, port, mac); !s.ok()) return s;
+    auto vif = vifs_->ByName(nc.port);
+    if (!vif) return absl::InvalidArgumentError("neighbour on unknown interface " + nc.port);
+    if (absl::Status s = neighbours_->AddStatic(nc.ip, *vif, mac); !s.ok()) return s;
   }
   for (const auto& rc : cfg.routes) {
     if (absl::Status s = AddRoute(rc); !s.ok()) return s;
@@ -135,6 +146,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     dataplane::WorkerSetup ws;
     ws.index = w;
     ws.fib = fib_.get();
+    ws.vifs = vift_.get();
     ws.pool = pool_.get();
     ws.outq = outqs_.back().get();
     ws.inq = inqs_.back().get();
@@ -173,35 +185,53 @@ absl::StatusOr<uint16_t> Router::OpenPort(const config::PortConfig& pc,
   auto port = drivers::Port::Open(po);
   if (!port.ok()) return port.status();
   uint16_t id = (*port)->id();
-  dataplane::PortView& view = views->ports[id];
-  view = dataplane::PortView();
-  view.SetMac((*port)->mac());
-  view.mtu = pc.mtu;
-  view.addr = pc.addresses.empty() ? 0 : rte_cpu_to_be_32(pc.addresses[0].addr);
-  view.enabled = pc.up;
+  if (absl::Status s = vifs_->AddPort(id, pc.name, (*port)->mac(), pc.mtu, pc.up, pc.group,
+                                      pc.addresses);
+      !s.ok()) {
+    return s;
+  }
   ports_[id] = PortState();
   ports_[id].port = std::move(*port);
-  ports_[id].addresses = pc.addresses;
   ports_[id].mtu = pc.mtu;
   ports_[id].up = pc.up;
-  ports_[id].group = pc.group;
   port_ids_.push_back(id);
   views->Poll(id);
   return id;
 }
 
-absl::Status Router::AddConnected(uint16_t port, const config::Ip4Prefix& addr) {
+absl::StatusOr<uint32_t> Router::AddConnectedFib(uint32_t vif, const config::Ip4Prefix& addr) {
   config::Ip4Prefix net = config::NetworkOf(addr);
-  auto nh = nexthops_->Alloc(NhKind::kConnected, 0, port);
+  auto nh = nexthops_->Alloc(NhKind::kConnected, 0, vif);
   if (!nh.ok()) return nh.status();
-  if (absl::Status s = fib_->Add(net.addr, net.len, *nh); !s.ok()) return s;
-  routes_.push_back({net, "connected", 0, port, *nh});
+  if (absl::Status s = fib_->Add(net.addr, net.len, *nh); !s.ok()) {
+    nexthops_->Free(*nh);
+    return s;
+  }
   if (absl::Status s = fib_->Add(addr.addr, 32, nh_local_); !s.ok()) return s;
-  routes_.push_back({{addr.addr, 32}, "local", 0, port, nh_local_});
   if (addr.len < 31) {
-    uint32_t bcast = net.addr | ~(~uint32_t{0} << (32 - addr.len));
+    uint32_t bcast = net.addr | ~config::PrefixMask(addr.len);
     if (absl::Status s = fib_->Add(bcast, 32, nh_broadcast_); !s.ok()) return s;
-    routes_.push_back({{bcast, 32}, "broadcast", 0, port, nh_broadcast_});
+  }
+  return *nh;
+}
+
+void Router::DeleteConnectedFib(const config::Ip4Prefix& addr) {
+  config::Ip4Prefix net = config::NetworkOf(addr);
+  (void)fib_->Delete(net.addr, net.len);
+  (void)fib_->Delete(addr.addr, 32);
+  if (addr.len < 31) (void)fib_->Delete(net.addr | ~config::PrefixMask(addr.len), 32);
+}
+
+absl::Status Router::AddConnected(uint32_t vif, const config::Ip4Prefix& addr) {
+  auto nh = AddConnectedFib(vif, addr);
+  if (!nh.ok()) return nh.status();
+  config::Ip4Prefix net = config::NetworkOf(addr);
+  int v = int(vif);
+  routes_.push_back({net, "connected", 0, v, *nh});
+  routes_.push_back({{addr.addr, 32}, "local", 0, v, nh_local_});
+  if (addr.len < 31) {
+    routes_.push_back({{net.addr | ~config::PrefixMask(addr.len), 32}, "broadcast", 0, v,
+                       nh_broadcast_});
   }
   return absl::OkStatus();
 }
@@ -218,17 +248,13 @@ absl::Status Router::AddRoute(const config::RouteConfig& r) {
       e.nh = nh_unreachable_;
       break;
     case config::RouteType::kForward: {
-      for (uint16_t id : port_ids_) {
-        for (const auto& a : ports_[id].addresses) {
-          if (config::NetworkOf({r.via, a.len}) == config::NetworkOf(a)) e.port = id;
-        }
-      }
-      if (e.port < 0) {
+      e.vif = VifForAddress(r.via);
+      if (e.vif < 0) {
         return absl::InvalidArgumentError(absl::StrFormat(
-            "%s:%d:%d: route via %s is not inside any port's subnet", r.loc.file, r.loc.line,
-            r.loc.column, config::FormatIp4(r.via)));
+            "%s:%d:%d: route via %s is not inside any interface's subnet", r.loc.file,
+            r.loc.line, r.loc.column, config::FormatIp4(r.via)));
       }
-      auto nh = neighbours_->GatewayNexthop(r.via, e.port);
+      auto nh = neighbours_->GatewayNexthop(r.via, e.vif);
       if (!nh.ok()) return nh.status();
       e.nh = *nh;
       break;
@@ -360,9 +386,11 @@ Router::~Router() {
   socket_.reset();
   neighbours_.reset();
   workers_.clear();
+  vifs_.reset();
   for (auto& ps : ports_) ps.port.reset();
   nexthops_.reset();
   fib_.reset();
+  vift_.reset();
   rte_free(rcu_);
   pool_.reset();
   eal_.reset();

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "config/config.h"
 #include "control/neighbours.h"
 #include "control/nexthops.h"
+#include "control/vifs.h"
 #include "dataplane/fib.h"
 #include "dataplane/nbuf_pool.h"
 #include "dataplane/worker.h"
@@ -43,7 +45,7 @@ struct RouteEntry {
   config::Ip4Prefix prefix;
   std::string type;  // connected, local, broadcast, forward, blackhole, unreachable
   uint32_t via = 0;  // host order; forward only
-  int port = -1;     // egress port id, or -1
+  int vif = -1;      // egress vif id, or -1
   uint32_t nh = 0;
 };
 
@@ -74,7 +76,21 @@ class Router {
   absl::StatusOr<uint16_t> OpenPort(const config::PortConfig& pc, dataplane::PortTable* views);
   absl::Status AddPort(const config::PortConfig& pc);  // at run time: probe, open, start, poll
   absl::Status RemovePort(uint16_t id);                 // at run time: unpoll, wait, stop, close
-  absl::Status AddConnected(uint16_t port, const config::Ip4Prefix& addr);
+  // A router address on a vif: its subnet (connected), itself (local) and the subnet's broadcast
+  // in the FIB. AddConnected records the routes for `route show`; template members' routes are
+  // not recorded one by one (they are computed from the template), hence AddConnectedFib.
+  absl::Status AddConnected(uint32_t vif, const config::Ip4Prefix& addr);
+  absl::StatusOr<uint32_t> AddConnectedFib(uint32_t vif, const config::Ip4Prefix& addr);
+  void DeleteConnectedFib(const config::Ip4Prefix& addr);
+  // Sub-interfaces (vifs.cc keeps the books; these add and remove their routes too).
+  absl::Status AddSubinterface(const config::VifConfig& vc);
+  absl::Status RemoveSubinterface(uint32_t id);
+  absl::Status AddTemplate(uint32_t group, const config::TemplateConfig& t);
+  absl::Status RemoveTemplate(uint32_t first);
+  // The vif whose connected subnet holds `ip` (host order), or -1.
+  int VifForAddress(uint32_t ip) const;
+  // Every template member's routes, as `route show` lists them.
+  void ForEachTemplateRoute(const std::function<void(const RouteEntry&)>& fn) const;
   absl::Status AddRoute(const config::RouteConfig& r);
   uint32_t DrainOutq(dataplane::XqRing& q);
   void PollLinks();
@@ -91,7 +107,8 @@ class Router {
   absl::StatusOr<std::string> NeighCommand(const std::string& verb, const Args& rest, bool json);
   // reconfigure.cc
   absl::Status CheckRestartOnly(const config::Config& next) const;
-  absl::Status RemoveConnected(uint16_t port, const config::Ip4Prefix& addr);
+  absl::Status RemoveConnected(uint32_t vif, const config::Ip4Prefix& addr);
+  absl::Status ApplyVifs(const config::Config& next, size_t* changes);
   absl::Status DeleteUserRoute(const config::Ip4Prefix& prefix);
   static bool IsUserRoute(const RouteEntry& e);
   int PortByName(const std::string& name) const;
@@ -110,12 +127,11 @@ class Router {
   std::string ShowRoutes(bool json) const;
   std::string ShowNeighbours(bool json) const;
 
+  // The device behind a port; its addresses and group are its vif's (vifs_).
   struct PortState {
     std::unique_ptr<drivers::Port> port;
-    std::vector<config::Ip4Prefix> addresses;
     bool link_up = false;  // carrier, as the device reports it
     bool up = true;        // admin state, from the config
-    uint32_t group = 0;
     uint32_t mtu = 1500;
   };
 
@@ -126,6 +142,8 @@ class Router {
   std::unique_ptr<dataplane::NbufPool> pool_;
   rte_rcu_qsbr* rcu_ = nullptr;
   std::unique_ptr<dataplane::Fib> fib_;
+  std::unique_ptr<dataplane::VifTable> vift_;  // what workers read
+  std::unique_ptr<Vifs> vifs_;                 // the books control keeps of it
   std::unique_ptr<NexthopTable> nexthops_;
   std::vector<PortState> ports_;  // by DPDK port id
   std::vector<uint16_t> port_ids_;

@@ -114,9 +114,9 @@ std::string Router::ShowRoutes(bool json) const {
   JsonWriter j;
   std::string text;
   j.BeginArray();
-  for (const auto& r : routes_) {
+  auto show = [&](const RouteEntry& r) {
     std::string prefix = absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
-    std::string port = r.port >= 0 ? ports_[r.port].port->name() : "";
+    std::string port = r.vif >= 0 ? vifs_->Name(r.vif) : "";
     j.BeginObject().Field("prefix", prefix).Field("type", r.type).Key("via");
     if (r.type == "forward") {
       j.Value(config::FormatIp4(r.via));
@@ -124,7 +124,7 @@ std::string Router::ShowRoutes(bool json) const {
       j.Null();
     }
     j.Key("port");
-    if (r.port >= 0) {
+    if (r.vif >= 0) {
       j.Value(port);
     } else {
       j.Null();
@@ -139,7 +139,9 @@ std::string Router::ShowRoutes(bool json) const {
     } else {
       absl::StrAppendFormat(&text, "%s %s\n", r.type, prefix);
     }
-  }
+    };
+  for (const auto& r : routes_) show(r);
+  ForEachTemplateRoute(show);
   j.EndArray();
   return json ? j.Take() + "\n" : text;
 }
@@ -152,7 +154,7 @@ std::string Router::ShowNeighbours(bool json) const {
     bool has_mac = n->state != NeighState::kIncomplete && n->state != NeighState::kFailed;
     char mac[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(mac, sizeof(mac), &n->mac);
-    std::string port = ports_[n->port].port->name();
+    std::string port = vifs_->Name(n->vif);
     j.BeginObject().Field("ip", config::FormatIp4(n->ip)).Field("port", port).Key("mac");
     if (has_mac) {
       j.Value(mac);

@@ -25,7 +25,8 @@ namespace vr::dataplane {
   X(kArpRepliesReceived, "arp_replies_received")                                 \
   X(kArpHeld, "arp_held")                    /* packets queued awaiting a MAC */ \
   X(kArpReleased, "arp_released")            /* held packets sent on resolution */ \
-  X(kInqReceived, "inq_received")
+  X(kInqReceived, "inq_received")                                                 \
+  X(kImpairmentDropped, "impairment_dropped") /* dropped by a vif's impairment, on purpose */
 
 enum class Event : uint8_t {
 #define VR_EVENT_ENUM(e, s) e,
@@ -51,6 +52,16 @@ struct alignas(64) CoreCounters {
 
   void Count(Event e, uint64_t n = 1) { events[size_t(e)] += n; }
   void Drop(DropReason r, uint64_t n = 1) { drops[size_t(r)] += n; }
+};
+
+// Per vif and per core, indexed by vif id; summed per vif and per group at read time.
+struct VifCounters {
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_packets = 0;
+  uint64_t tx_bytes = 0;
+  uint64_t drops = 0;         // received by or routed to this vif, then dropped (any reason)
+  uint64_t impaired = 0;      // of which dropped by impairment
 };
 
 // Reads a counter another core writes; relaxed, because a torn or slightly old value is fine for

@@ -13,6 +13,8 @@ namespace vr::dataplane {
   X(kEthertypeUnsupported, "ethertype_unsupported")                                        \
   X(kL2OtherHost, "l2_other_host")              /* unicast to another MAC */               \
   X(kPortDown, "port_down")                     /* received on or routed to a port set down */ \
+  X(kVifDown, "vif_down")                       /* the same for a sub-interface */         \
+  X(kVlanUnknown, "vlan_unknown")               /* tags no sub-interface of the port has */ \
   X(kIp4Truncated, "ip4_truncated")             /* fewer than 20 bytes of IPv4 header */   \
   X(kIp4BadVersion, "ip4_bad_version")                                                     \
   X(kIp4BadIhl, "ip4_bad_ihl")                  /* IHL < 5 or beyond the frame */          \

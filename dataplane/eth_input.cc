@@ -1,5 +1,5 @@
-// Ethernet input: checks the frame is for this port and dispatches by EtherType. ARP goes to the
-// control lcore whole; IPv4 continues on the burst's fast path; everything else is dropped.
+// Ethernet input: finds the vif a frame belongs to (the port itself, or by its 802.1Q / 802.1ad
+// tags a sub-interface), checks it is for that vif, and dispatches by EtherType.
 #include <rte_ether.h>
 
 #include "dataplane/worker.h"
@@ -7,21 +7,47 @@
 namespace vr::dataplane {
 
 rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast) {
+  m->port = port;  // PMDs set it too; tests and InQ re-injection may not
+  SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
     Drop(m, DropReason::kEthTruncated);
     return nullptr;
   }
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  uint32_t vif = port;
+  if (unlikely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+               eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_QINQ))) {
+    vif = Untag(port, m);
+    if (vif == kNoVif) return nullptr;
+    eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  }
+  const VifView& v = vifs_->vif(vif);
   // Ports run promiscuous (vdevs cannot always filter by MAC), so the filter is ours: one 8-byte
   // load (the frame has at least 14) and a masked compare.
   bool group = rte_is_multicast_ether_addr(&eth->dst_addr);
   uint64_t dst;
   memcpy(&dst, eth, sizeof(dst));
-  if (!group && unlikely((dst & kMacMask) != fib_->port(port).mac_word)) {
+  if (!group && unlikely((dst & kMacMask) != v.mac_word)) {
     Drop(m, DropReason::kL2OtherHost);
     return nullptr;
   }
-  m->port = port;  // PMDs set it too; tests and InQ re-injection may not
+  // A port's own admin state was checked for the whole burst; its group's impairment, and a
+  // sub-interface's state and impairment, are checked here.
+  const GroupView& g = vifs_->group(v.group.load(std::memory_order_relaxed));
+  if (unlikely(vif != port) && unlikely(!Effective(v.up, g.up))) {
+    Drop(m, DropReason::kVifDown);
+    return nullptr;
+  }
+  if (uint32_t imp = Effective(v.impair, g.impair); unlikely(imp != 0) && Impaired(imp)) {
+    counters_.Count(Event::kImpairmentDropped);
+    vif_counters_[vif].impaired++;
+    vif_counters_[vif].drops++;
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  VifCounters& vc = vif_counters_[vif];
+  vc.rx_packets++;
+  vc.rx_bytes += rte_pktmbuf_pkt_len(m);
   if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
     *link_broadcast = group;
     return reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
@@ -33,6 +59,44 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast)
     Drop(m, DropReason::kEthertypeUnsupported);
   }
   return nullptr;
+}
+
+uint32_t Worker::Untag(uint16_t port, rte_mbuf* m) {
+  auto* h = rte_pktmbuf_mtod(m, uint8_t*);
+  uint16_t len = rte_pktmbuf_data_len(m);
+  auto be16 = [h](int at) {
+    uint16_t v;
+    memcpy(&v, h + at, sizeof(v));
+    return rte_be_to_cpu_16(v);
+  };
+  uint32_t vif;
+  uint16_t tag_bytes;
+  if (be16(12) == RTE_ETHER_TYPE_VLAN) {
+    if (unlikely(len < sizeof(rte_ether_hdr) + 4)) {
+      Drop(m, DropReason::kEthTruncated);
+      return kNoVif;
+    }
+    vif = vifs_->Classify(port, false, be16(14) & 0xfff, 0);
+    tag_bytes = 4;
+  } else {  // 802.1ad: an S-tag, then a C-tag
+    if (unlikely(len < sizeof(rte_ether_hdr) + 8)) {
+      Drop(m, DropReason::kEthTruncated);
+      return kNoVif;
+    }
+    vif = be16(16) == RTE_ETHER_TYPE_VLAN
+              ? vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff)
+              : kNoVif;
+    tag_bytes = 8;
+  }
+  if (unlikely(vif == kNoVif)) {
+    Drop(m, DropReason::kVlanUnknown);
+    return kNoVif;
+  }
+  // From here the frame is untagged: the MACs move up against the inner EtherType.
+  memmove(h + tag_bytes, h, 2 * RTE_ETHER_ADDR_LEN);
+  rte_pktmbuf_adj(m, tag_bytes);
+  SetPacketVif(m, vif);
+  return vif;
 }
 
 }  // namespace vr::dataplane

@@ -1,4 +1,4 @@
-// rte_lpm creation with its RCU reclamation attached, and the next-hop table in hugepages.
+// rte_lpm creation with its RCU reclamation attached, and the next-hop table.
 // Workers never lock: rte_lpm tolerates one writer beside lock-free readers.
 #include "dataplane/fib.h"
 
@@ -21,7 +21,7 @@ absl::StatusOr<std::unique_ptr<Fib>> Fib::Create(uint32_t max_routes, uint32_t m
   std::string name = absl::StrFormat("vr_fib4_%d", instance++);
   rte_lpm_config cfg{};
   cfg.max_rules = max_routes;
-  cfg.number_tbl8s = 1 << 14;
+  cfg.number_tbl8s = 1 << 16;  // one per /24 holding longer prefixes: 1M /31 vifs use 8192
   fib->lpm_ = rte_lpm_create(name.c_str(), socket_id, &cfg);
   if (fib->lpm_ == nullptr) {
     return absl::ResourceExhaustedError(
@@ -36,18 +36,14 @@ absl::StatusOr<std::unique_ptr<Fib>> Fib::Create(uint32_t max_routes, uint32_t m
                                                  rte_strerror(rte_errno)));
     }
   }
-  void* mem = rte_zmalloc_socket("vr_nexthops", sizeof(Nexthop) * max_nexthops,
-                                 RTE_CACHE_LINE_SIZE, socket_id);
-  if (mem == nullptr) return absl::ResourceExhaustedError("cannot allocate the next-hop table");
-  fib->nexthops_ = static_cast<Nexthop*>(mem);
-  for (uint32_t i = 0; i < max_nexthops; ++i) new (&fib->nexthops_[i]) Nexthop();
+  fib->nexthops_ = LazyArray<Nexthop>(max_nexthops);
+  if (!fib->nexthops_.ok()) return absl::ResourceExhaustedError("cannot map the next-hop table");
   fib->max_nexthops_ = max_nexthops;
   return fib;
 }
 
 Fib::~Fib() {
   if (lpm_ != nullptr) rte_lpm_free(lpm_);
-  rte_free(nexthops_);
   delete ports_.load();
 }
 

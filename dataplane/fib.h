@@ -1,5 +1,5 @@
 // The IPv4 FIB the workers read: an rte_lpm whose values index a table of next hops, plus the
-// per-port facts (MAC, MTU, address) the forwarding path needs. Control writes, workers read.
+// list of ports workers poll. Control writes, workers read.
 #pragma once
 
 #include <rte_ether.h>
@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "dataplane/lazy_array.h"
 
 namespace vr::dataplane {
 
@@ -32,7 +33,7 @@ constexpr uint64_t kL2Resolved = uint64_t{1} << 63;
 struct alignas(64) Nexthop {
   std::atomic<uint64_t> l2{0};  // control: wo, dataplane: ro. kL2Resolved | MAC in low 48 bits
   uint32_t ip = 0;              // control: wo before publishing, dataplane: ro. Network order
-  uint16_t port = 0;            // egress port for kNeighbour / kConnected
+  uint32_t vif = 0;             // egress vif for kNeighbour / kConnected
   NhKind kind = NhKind::kUnused;
 };
 
@@ -50,33 +51,9 @@ inline rte_ether_addr UnpackMac(uint64_t v) {
 // The first six bytes of a 64-bit load are a MAC, whatever the byte order.
 inline const uint64_t kMacMask = PackMac(rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}});
 
-// What the forwarding path needs of a port. Never changed while workers can see it: control
-// publishes a whole new PortTable instead (Fib::PublishPorts).
-struct PortView {
-  rte_ether_addr mac{};
-  uint32_t mtu = 1500;      // IPv4 MTU
-  uint32_t addr = 0;        // primary IPv4 address, network order: the source of ICMP errors
-  bool enabled = false;     // admin state: a port that is down neither receives nor sends
-  // The MAC as words the fast path uses: one compare on input, one store for bytes 6..13 (source
-  // MAC and EtherType IPv4) of a rewritten header.
-  uint64_t mac_word = 0;
-  uint64_t src_word = 0;
-
-  void SetMac(const rte_ether_addr& m) {
-    mac = m;
-    mac_word = PackMac(m);
-    uint16_t type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-    uint8_t bytes[8];
-    memcpy(bytes, m.addr_bytes, RTE_ETHER_ADDR_LEN);
-    memcpy(bytes + RTE_ETHER_ADDR_LEN, &type, sizeof(type));
-    memcpy(&src_word, bytes, sizeof(bytes));
-  }
-};
-
-// Every port's view at one moment: an immutable snapshot workers read through one pointer.
+// The ports workers poll and flush, in order: an immutable snapshot workers read through one
+// pointer, so ports join and leave at run time by a new table.
 struct PortTable {
-  PortView ports[RTE_MAX_ETHPORTS];
-  // The ports workers poll and flush, in order: ports join and leave at run time by a new table.
   uint16_t polled[RTE_MAX_ETHPORTS] = {};
   uint16_t polled_count = 0;
 
@@ -131,17 +108,12 @@ class Fib {
   Nexthop& nexthop(uint32_t i) { return nexthops_[i]; }
   const Nexthop& nexthop(uint32_t i) const { return nexthops_[i]; }
   uint32_t max_nexthops() const { return max_nexthops_; }
-  // Workers: the port as of the snapshot published last.
-  const PortView& port(uint16_t id) const {
-    return ports_.load(std::memory_order_acquire)->ports[id];
-  }
+  // Workers: the polled ports as of the snapshot published last.
   const PortTable& ports() const { return *ports_.load(std::memory_order_acquire); }
   // Control, before any worker runs (bring-up, tests): edits the current snapshot in place.
   PortTable& edit_ports() { return *ports_.load(std::memory_order_relaxed); }
-  PortView& edit_port(uint16_t id) { return ports_.load(std::memory_order_relaxed)->ports[id]; }
-  // Control, while workers run: a copy to change, then published whole, so a worker sees all of
-  // one reconfiguration's port changes or none. `synchronize` waits for an RCU grace period,
-  // after which no worker can still hold the old table, and it is freed.
+  // Control, while workers run: a copy to change, then published whole. `synchronize` waits for
+  // an RCU grace period, after which no worker can still hold the old table, and it is freed.
   std::unique_ptr<PortTable> CopyPorts() const {
     return std::make_unique<PortTable>(*ports_.load(std::memory_order_relaxed));
   }
@@ -157,7 +129,7 @@ class Fib {
   rte_lpm* lpm_ = nullptr;
   // rte_lpm takes depths 1..32 only; the default route lives beside it.
   std::atomic<uint32_t> default_nh_{kNoDefault};  // control: wo, dataplane: ro
-  Nexthop* nexthops_ = nullptr;  // rte_zmalloc'd: hugepage memory, cache-line aligned
+  LazyArray<Nexthop> nexthops_;  // one per vif's subnet and per neighbour: committed as used
   uint32_t max_nexthops_ = 0;
   std::atomic<PortTable*> ports_{new PortTable()};  // control: wo (whole tables), workers: ro
 };

@@ -111,8 +111,8 @@ void Worker::IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu) {
     counters_.Count(Event::kIcmpErrorsSuppressed);
     return (void)rte_pktmbuf_free(m);
   }
-  uint32_t src = fib_->port(m->port).addr;
-  if (src == 0) {  // the ingress port has no address to speak from
+  uint32_t src = vifs_->vif(PacketVif(m)).addr.load(std::memory_order_relaxed);
+  if (src == 0) {  // the ingress vif has no address to speak from
     counters_.Count(Event::kIcmpErrorsSuppressed);
     return (void)rte_pktmbuf_free(m);
   }

@@ -29,7 +29,7 @@ void Worker::Ip4Forward(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh_index) {
     counters_.Drop(DropReason::kIp4TtlExceeded);
     return IcmpError(m, kIcmpTimeExceeded, 0, 0);
   }
-  uint32_t mtu = fib_->port(nh.port).mtu;
+  uint32_t mtu = vifs_->Mtu(vifs_->vif(nh.vif));
   if (unlikely(rte_be_to_cpu_16(ip->total_length) > mtu) &&
       (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) {
     counters_.Drop(DropReason::kIp4FragNeeded);

@@ -28,37 +28,39 @@ void Worker::Ip4Output(rte_mbuf* m, uint32_t nh_index) {
     return Punt(XqAction::kResolve, m);
   }
   if (unlikely(!used_[nh_index])) used_[nh_index] = 1;
-  const PortView& port = fib_->port(nh.port);
-  if (unlikely(!port.enabled)) {
-    return Drop(m, DropReason::kPortDown);
+  const VifView& out = vifs_->vif(nh.vif);
+  if (unlikely(rte_be_to_cpu_16(ip->total_length) > vifs_->Mtu(out))) {
+    return Fragment(m, nh.vif, l2);
   }
-  if (unlikely(rte_be_to_cpu_16(ip->total_length) > port.mtu)) return Fragment(m, nh.port, l2);
-  WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, port);
-  Transmit(nh.port, m);
+  WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);
+  Send(nh.vif, m);
 }
 
-void Worker::Fragment(rte_mbuf* m, uint16_t port, uint64_t l2) {
-  const PortView& pv = fib_->port(port);
+void Worker::Fragment(rte_mbuf* m, uint32_t vif, uint64_t l2) {
+  const VifView& out = vifs_->vif(vif);
+  uint32_t in_vif = PacketVif(m);
   rte_pktmbuf_adj(m, sizeof(rte_ether_hdr));
   rte_mbuf* frags[kMaxFragments];
   rte_mempool* mp = setup_.pool->mempool();
-  int32_t n = rte_ipv4_fragment_packet(m, frags, kMaxFragments, pv.mtu, mp, mp);
+  int32_t n = rte_ipv4_fragment_packet(m, frags, kMaxFragments, vifs_->Mtu(out), mp, mp);
   // The fragments reference the original's data (indirect nbufs); this drops our own reference.
   rte_pktmbuf_free(m);
   if (n < 0) {
     counters_.Drop(n == -ENOMEM ? DropReason::kNbufExhausted : DropReason::kIp4FragFailed);
+    vif_counters_[in_vif].drops++;
     return;
   }
   for (int32_t i = 0; i < n; ++i) {
     rte_mbuf* f = frags[i];
+    SetPacketVif(f, in_vif);
     Ip4SetChecksum(rte_pktmbuf_mtod(f, rte_ipv4_hdr*));
     auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(f, sizeof(rte_ether_hdr)));
     if (unlikely(eth == nullptr)) {
       Drop(f, DropReason::kIp4FragFailed);
       continue;
     }
-    WriteEthernet(eth, l2, pv);
-    Transmit(port, f);
+    WriteEthernet(eth, l2, out);
+    Send(vif, f);
   }
   counters_.Count(Event::kFragmentsSent, n);
 }

@@ -18,10 +18,14 @@ struct NbufMeta {
   uint32_t index;    // fixed at pool creation
   uint32_t nexthop;  // for kResolve / kOutput: the next hop the packet waits on
   uint32_t dst_ip;   // network order: the address to resolve (the packet's destination or gateway)
-  uint16_t tx_port;  // for kTransmit
-  // The receiving port travels in the mbuf's own `port` field: it sits in the first cache line,
-  // which RX touches anyway, where this private area would cost one more line per packet.
+  uint32_t tx_vif;   // for kTransmit
 };
+
+// The vif a packet belongs to (received on, or for control's frames, sent by) travels in the
+// mbuf's own hash field: it sits in the first cache line, which RX touches anyway, where the
+// private area would cost one more line per packet. RSS has used the hash by then.
+inline uint32_t PacketVif(const rte_mbuf* m) { return m->hash.usr; }
+inline void SetPacketVif(rte_mbuf* m, uint32_t vif) { m->hash.usr = vif; }
 
 inline NbufMeta* Meta(rte_mbuf* m) { return static_cast<NbufMeta*>(rte_mbuf_to_priv(m)); }
 

@@ -12,9 +12,12 @@ namespace vr::dataplane {
 Worker::Worker(const WorkerSetup& setup)
     : setup_(setup),
       fib_(setup.fib),
+      vifs_(setup.vifs),
+      vif_counters_(kMaxVifs),
+      rng_(kMaxImpairProfiles),
       icmp_bucket_(setup.icmp_rate, setup.icmp_burst),
       tx_(RTE_MAX_ETHPORTS),
-      used_(setup.fib->max_nexthops(), 0) {}
+      used_(setup.fib->max_nexthops()) {}
 
 int Worker::Run() {
   rte_rcu_qsbr_thread_register(setup_.rcu, setup_.index);
@@ -34,8 +37,10 @@ int Worker::Run() {
       counters_.rx_packets += n;
       // An administratively down port is still drained, so its device does not back up, and
       // what it received is counted and dropped.
-      if (unlikely(!fib_->port(port).enabled)) {
+      const VifView& pv = vifs_->vif(port);
+      if (unlikely(!vifs_->Up(pv))) {
         counters_.Drop(DropReason::kPortDown, n);
+        vif_counters_[port].drops += n;
         rte_pktmbuf_free_bulk(pkts, n);
         continue;
       }
@@ -98,15 +103,23 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     if (likely(idx != Fib::kNoRoute && !group)) {
       const Nexthop& h = fib_->nexthop(idx);
       uint64_t l2 = h.l2.load(std::memory_order_acquire);
-      const PortView& out = fib_->port(h.port);
+      const VifView& out = vifs_->vif(h.vif);
+      const GroupView& og = vifs_->group(out.group.load(std::memory_order_relaxed));
+      uint16_t len = rte_be_to_cpu_16(ip->total_length);
       if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
-                 rte_be_to_cpu_16(ip->total_length) <= out.mtu && out.enabled)) {
+                 len <= Effective(out.mtu, og.mtu) && Effective(out.up, og.up) &&
+                 Effective(out.impair, og.impair) == 0 &&
+                 (out.tag_bytes == 0 || vifs_->Up(vifs_->vif(out.port))))) {
         Ip4DecrementTtl(ip);
         if (unlikely(!used_[idx])) used_[idx] = 1;
         WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);
+        if (out.tag_bytes != 0) PushTags(m, out);
+        VifCounters& vc = vif_counters_[h.vif];
+        vc.tx_packets++;
+        vc.tx_bytes += rte_pktmbuf_pkt_len(m);
         fwd[forwarded] = m;
-        out_port[forwarded] = h.port;
-        one_port &= h.port == out_port[0];
+        out_port[forwarded] = out.port;
+        one_port &= out.port == out_port[0];
         ++forwarded;
         continue;
       }
@@ -145,11 +158,7 @@ uint32_t Worker::DrainInq() {
     rte_mbuf* m = setup_.pool->FromIndex(param);
     switch (action) {
       case XqAction::kTransmit:
-        if (unlikely(!fib_->port(Meta(m)->tx_port).enabled)) {
-          Drop(m, DropReason::kPortDown);
-          break;
-        }
-        Transmit(Meta(m)->tx_port, m);
+        Send(Meta(m)->tx_vif, m);
         break;
       case XqAction::kOutput:
         Ip4Output(m, Meta(m)->nexthop);
@@ -164,6 +173,49 @@ uint32_t Worker::DrainInq() {
     counters_.Count(Event::kInqReceived, done);
   }
   return done;
+}
+
+void Worker::Send(uint32_t vif, rte_mbuf* m) {
+  const VifView& out = vifs_->vif(vif);
+  const VifView& parent = vifs_->vif(out.port);
+  if (unlikely(!vifs_->Up(out) || !vifs_->Up(parent))) {
+    return Drop(m, vif == out.port ? DropReason::kPortDown : DropReason::kVifDown);
+  }
+  if (uint32_t imp = vifs_->Impairment(out); unlikely(imp != 0) && Impaired(imp)) {
+    counters_.Count(Event::kImpairmentDropped);
+    vif_counters_[vif].impaired++;
+    vif_counters_[vif].drops++;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (out.tag_bytes != 0) PushTags(m, out);
+  VifCounters& vc = vif_counters_[vif];
+  vc.tx_packets++;
+  vc.tx_bytes += rte_pktmbuf_pkt_len(m);
+  Transmit(out.port, m);
+}
+
+bool Worker::Impaired(uint32_t profile) {
+  const ImpairProfile& p = vifs_->profile(profile);
+  switch (p.kind) {
+    case ImpairKind::kDrop: {
+      Rng& r = rng_[profile];
+      if (unlikely(r.generation != p.generation)) {
+        // Seeded per profile and worker: a seed replays the same drops on the same stream.
+        r.state = p.seed * 0x9e3779b97f4a7c15ull + setup_.index + 1;
+        r.generation = p.generation;
+      }
+      // xorshift64*: fast, and plenty random for choosing packets to lose.
+      r.state ^= r.state >> 12;
+      r.state ^= r.state << 25;
+      r.state ^= r.state >> 27;
+      return ((r.state * 0x2545f4914f6cdd1dull) >> 32) < p.threshold;
+    }
+    case ImpairKind::kFlap:
+      return (rte_rdtsc() - p.epoch) % p.period_cycles >= p.on_cycles;
+    default:
+      return false;
+  }
 }
 
 void Worker::Transmit(uint16_t port, rte_mbuf* m) {

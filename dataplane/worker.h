@@ -15,6 +15,7 @@
 #include "dataplane/fib.h"
 #include "dataplane/nbuf_pool.h"
 #include "dataplane/token_bucket.h"
+#include "dataplane/vif.h"
 #include "dataplane/xq_ring.h"
 
 namespace vr::dataplane {
@@ -25,6 +26,7 @@ static_assert(kBurst <= 32, "ProcessBurst keeps one bit per packet in a uint32_t
 struct WorkerSetup {
   uint32_t index = 0;          // 0-based worker number: its RX/TX queue id and RCU thread id
   Fib* fib = nullptr;
+  VifTable* vifs = nullptr;
   NbufPool* pool = nullptr;
   XqRing* outq = nullptr;      // worker -> control
   XqRing* inq = nullptr;       // control -> worker
@@ -36,10 +38,18 @@ struct WorkerSetup {
 
 // Two overlapping 8-byte stores: destination (its last two bytes are overwritten next), then
 // source MAC and EtherType together.
-inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const PortView& out) {
+inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const VifView& out) {
   auto* h = reinterpret_cast<uint8_t*>(eth);
   memcpy(h, &l2, sizeof(l2));
   memcpy(h + RTE_ETHER_ADDR_LEN, &out.src_word, sizeof(out.src_word));
+}
+
+// Inside the router every frame has a plain 14-byte Ethernet header; a sub-interface's tags are
+// inserted after the MACs on the way out. The headroom always has room for 8 bytes.
+inline void PushTags(rte_mbuf* m, const VifView& out) {
+  auto* h = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, out.tag_bytes));
+  memmove(h, h + out.tag_bytes, 2 * RTE_ETHER_ADDR_LEN);
+  memcpy(h + 2 * RTE_ETHER_ADDR_LEN, out.tags, out.tag_bytes);
 }
 
 class Worker {
@@ -61,6 +71,7 @@ class Worker {
   uint32_t DrainInq();
 
   const CoreCounters& counters() const { return counters_; }
+  const VifCounters& vif_counters(uint32_t vif) const { return vif_counters_[vif]; }
   uint32_t index() const { return setup_.index; }
   // Next hops used since control last cleared the flag (control ages ARP entries by it).
   uint8_t* used_flags() { return used_.data(); }
@@ -69,6 +80,10 @@ class Worker {
   // Stages, one per file: eth_input.cc, ip4_input.cc, ip4_forward.cc, icmp4.cc, ip4_output.cc.
   // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted or dropped.
   rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast);
+  // A tagged frame: finds its sub-interface and takes the tags out. Returns kNoVif when dropped.
+  uint32_t Untag(uint16_t port, rte_mbuf* m);
+  // Whether an impairment profile drops this packet now.
+  bool Impaired(uint32_t profile);
   // Returns false when the packet was dropped.
   bool Ip4Input(rte_mbuf* m, rte_ipv4_hdr* ip);
   void Ip4Route(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh, bool link_broadcast);
@@ -79,12 +94,15 @@ class Worker {
   void RouteOriginated(rte_mbuf* m);
   // Resolves L2 for a routed packet, fragments it if needed, and queues it for TX.
   void Ip4Output(rte_mbuf* m, uint32_t nh_index);
-  void Fragment(rte_mbuf* m, uint16_t port, uint64_t l2);
+  void Fragment(rte_mbuf* m, uint32_t vif, uint64_t l2);
 
+  // Sends a frame with a 14-byte header out of `vif`: admin state, impairment, tags, counters.
+  void Send(uint32_t vif, rte_mbuf* m);
   void Transmit(uint16_t port, rte_mbuf* m);
   void Punt(XqAction action, rte_mbuf* m);
   void Drop(rte_mbuf* m, DropReason reason) {
     counters_.Drop(reason);
+    vif_counters_[PacketVif(m) & (kMaxVifs - 1)].drops++;
     rte_pktmbuf_free(m);
   }
 
@@ -96,10 +114,17 @@ class Worker {
 
   WorkerSetup setup_;
   Fib* fib_;
+  VifTable* vifs_;
   CoreCounters counters_;
+  LazyArray<VifCounters> vif_counters_;
+  struct Rng {
+    uint64_t state = 0;
+    uint32_t generation = ~0u;
+  };
+  std::vector<Rng> rng_;  // per impairment profile: this worker's pseudo-random stream
   TokenBucket icmp_bucket_;
   std::vector<TxBuffer> tx_;  // indexed by port id
-  std::vector<uint8_t> used_;  // worker: wo (sets), control: clears while aging
+  LazyArray<uint8_t> used_;  // by next hop; worker: wo (sets), control: clears while aging
 };
 
 }  // namespace vr::dataplane

@@ -386,13 +386,16 @@ const YamlError kYamlErrors[] = {
      "t.yaml:4:9: groups: expected a list of groups like {id: 10, name: uplinks}, got a map"},
     {"GroupsEmptyItem", PortWith("groups:\n  -\n"), "t.yaml:4:1: groups: item 1 is empty"},
     {"GroupNotMap", PortWith("groups: [web]\n"),
-     "t.yaml:4:10: group: expected a map with keys id, name, got 'web'"},
+     "t.yaml:4:10: group: expected a map with keys id, name, mtu, state, impairment, templates, "
+     "got 'web'"},
     {"GroupMissingId", PortWith("groups:\n  - name: web\n"),
      "t.yaml:5:5: missing key 'id' in group"},
-    {"GroupMissingName", PortWith("groups:\n  - id: 1\n"),
-     "t.yaml:5:5: missing key 'name' in group"},
+    {"GroupNamelessTwice", PortWith("groups:\n  - id: 1\n  - {id: 1, name: a}\n"),
+     "t.yaml:6:10: group 1 is already listed on line 5; give a group's name, settings and "
+     "templates in one entry"},
     {"GroupUnknownKey", PortWith("groups:\n  - {id: 1, name: a, desc: x}\n"),
-     "t.yaml:5:22: unknown key 'desc' in group; expected one of: id, name"},
+     "t.yaml:5:22: unknown key 'desc' in group; expected one of: id, name, mtu, state, "
+     "impairment, templates"},
     {"GroupBadId", PortWith("groups:\n  - {id: one, name: a}\n"),
      "t.yaml:5:10: id: " BAD_ID "'one'"},
     {"GroupIdList", PortWith("groups:\n  - {id: [1], name: a}\n"),

@@ -215,8 +215,7 @@ const ErrorCase kErrors[] = {
      "t.yaml:1:1: the config is empty; expected a map with at least a 'ports' list"},
     {"TopLevelList", "- a\n- b\n",
      "t.yaml:1:1: config: expected a map with keys dataplane, control, metrics, arp, icmp, "
-     "group_file, "
-     "groups, ports, routes, neighbours, got a list"},
+     "group_file, groups, ports, vifs, routes, neighbours, got a list"},
     {"TwoDocuments", WithPorts("---\nports: []\n"),
      "t.yaml:9:1: expected a single YAML document, found a second one"},
     {"UnclosedFlow", "ports: [a, b\n", "t.yaml:2:1: end of sequence flow not found"},
@@ -230,7 +229,7 @@ const ErrorCase kErrors[] = {
      "t.yaml:5:5: duplicate key 'mtu' in port (first given on line 4)"},
     {"UnknownTopKey", WithPorts("neighbors: []\n"),
      "t.yaml:8:1: unknown key 'neighbors' in config; expected one of: dataplane, control, metrics, "
-     "arp, icmp, group_file, groups, ports, routes, neighbours"},
+     "arp, icmp, group_file, groups, ports, vifs, routes, neighbours"},
     {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
      "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses, "
      "group, state"},
@@ -404,6 +403,41 @@ TEST(LoadConfigFile, LoadsTheDemo) {
   EXPECT_EQ(c->routes[2].prefix, (Ip4Prefix{Ip("198.18.128.0"), 20}));
   EXPECT_EQ(c->routes[2].type, RouteType::kUnreachable);
   EXPECT_EQ(c->routes[0].loc.file, path);
+}
+
+// The sub-interface example: the addresses docs/config.md promises for its members.
+TEST(LoadConfigFile, LoadsTheVifsExample) {
+  absl::StatusOr<Config> c = LoadConfigFile(VR_SOURCE_DIR "/config/examples/vifs.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->ports.size(), 2u);
+  ASSERT_EQ(c->groups.size(), 4u);
+  const GroupConfig& customers = c->groups[1];
+  EXPECT_EQ(customers.id, 10u);
+  EXPECT_EQ(customers.name, "customers");
+  EXPECT_EQ(customers.mtu, 1400u);
+  ASSERT_EQ(customers.templates.size(), 1u);
+  const TemplateConfig& t = customers.templates[0];
+  EXPECT_EQ(t.parent, "a");
+  EXPECT_EQ(t.outer, (TagRange{100, 163}));
+  EXPECT_FALSE(t.inner.has_value());
+  for (uint32_t i : {0u, 1u, 63u}) {
+    TemplateMemberInfo m = TemplateMember(t, i);
+    EXPECT_EQ(m.outer, 100 + i);
+    EXPECT_EQ(m.address, (Ip4Prefix{Ip("198.18.64.0") + 2 * i, 31}));  // 198.18.64.(2i)/31
+  }
+  const GroupConfig& wholesale = c->groups[2];
+  ASSERT_EQ(wholesale.templates.size(), 1u);
+  EXPECT_EQ(wholesale.templates[0].size(), 400u);
+  EXPECT_EQ(TemplateMember(wholesale.templates[0], 399).address,
+            (Ip4Prefix{Ip("198.18.102.61"), 30}));
+  ASSERT_EQ(c->vifs.size(), 2u);
+  EXPECT_EQ(c->vifs[0].name, "lab7");
+  EXPECT_EQ(c->vifs[0].group, 30u);
+  EXPECT_EQ(c->vifs[0].impairment->mode, ImpairMode::kDrop);
+  EXPECT_EQ(c->vifs[1].name, "b.99.1");
+  EXPECT_EQ(c->vifs[1].impairment->mode, ImpairMode::kFlap);
+  ASSERT_EQ(c->neighbours.size(), 2u);
+  EXPECT_EQ(c->neighbours[0].port, "a.100");
 }
 
 // Every shipped example must load, so that none rots when the schema changes.

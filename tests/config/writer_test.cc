@@ -75,6 +75,52 @@ routes:
 
 constexpr std::string_view kMinimal = "ports:\n  - name: a\n    device: 0000:03:00.0\n";
 
+// Sub-interfaces and group settings: every impairment mode, vlan and qinq templates with and
+// without addresses and MACs, a group with settings and no name, vifs with every key and none,
+// a vif in its parent's group, in another, and in group 0 under a parent that is not.
+constexpr std::string_view kSubinterfaces = R"(
+groups:
+  - {id: 7, name: web, mtu: 1400, state: down, impairment: {mode: pass}}
+  - id: 8
+    state: up
+    impairment: {mode: drop, percent: 25, seed: 18446744073709551615}
+    templates:
+      - {parent: a, vlan: 100-163, address: 198.18.64.0/31, mac: 02:00:00:00:10:00}
+      - {parent: a, vlan: 200}
+      - parent: b
+        outer: 10-13
+        inner: 1-100
+        address: 198.18.96.1/30
+        address_step: 8
+        mac: 02:00:00:00:20:00
+        mac_step: 4
+  - {id: 9, name: lab, impairment: {mode: flap, on_ms: 250, off_ms: 750}}
+  - {id: 10, name: empty}
+ports:
+  - {name: a, device: net_tap0, addresses: [198.18.1.1/24], group: web}
+  - {name: b, device: net_tap1, mtu: 9000}
+vifs:
+  - {parent: a, vlan: 5}
+  - name: lab7
+    parent: b
+    outer: 7
+    inner: 1
+    mac: 02:00:00:00:00:07
+    mtu: 9000
+    addresses: [198.18.7.1/24, 198.18.8.1/30]
+    group: lab
+    state: down
+    impairment: {mode: drop, percent: 5}
+  - {parent: a, vlan: 6, group: default, state: up, impairment: {mode: flap, on_ms: 1, off_ms: 1}}
+  - {parent: a, vlan: 7, group: 12345}
+routes:
+  - {prefix: 198.19.0.0/16, via: 198.18.64.3}
+  - {prefix: 198.20.0.0/16, via: 198.18.7.2}
+neighbours:
+  - {ip: 198.18.96.10, mac: 02:00:00:00:00:bb}
+  - {ip: 198.18.8.2, mac: 02:00:00:00:00:cc, port: lab7}
+)";
+
 Config Load(std::string_view text, std::string_view file = "t.yaml") {
   absl::StatusOr<Config> c = ParseConfig(text, file);
   EXPECT_TRUE(c.ok()) << c.status();
@@ -94,6 +140,7 @@ void ExpectRoundTrip(const Config& c) {
   EXPECT_TRUE(back->arp == c.arp);
   EXPECT_TRUE(back->icmp == c.icmp);
   EXPECT_TRUE(back->ports == c.ports);
+  EXPECT_TRUE(back->vifs == c.vifs);
   EXPECT_TRUE(back->routes == c.routes);
   EXPECT_TRUE(back->neighbours == c.neighbours);
   EXPECT_TRUE(back->group_file == c.group_file);
@@ -127,8 +174,103 @@ TEST(FormatConfig, EveryKeyRoundTrips) {
 
 TEST(FormatConfig, MinimalRoundTrips) { ExpectRoundTrip(Load(kMinimal)); }
 
+TEST(FormatConfig, SubinterfacesRoundTrip) {
+  Config c = Load(kSubinterfaces);
+  ASSERT_EQ(c.groups.size(), 5u);
+  EXPECT_EQ(c.groups[2].name, "");
+  ASSERT_EQ(c.groups[2].templates.size(), 3u);
+  ASSERT_EQ(c.vifs.size(), 4u);
+  EXPECT_EQ(c.vifs[0].group, 7u);  // the parent's
+  EXPECT_EQ(c.vifs[2].group, 0u);
+  EXPECT_EQ(c.neighbours[0].port, "b.10.2");
+  ExpectRoundTrip(c);
+}
+
+TEST(FormatConfig, EveryExampleRoundTrips) {
+  for (const auto& entry : std::filesystem::directory_iterator(VR_SOURCE_DIR "/config/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    absl::StatusOr<Config> c = LoadConfigFile(entry.path().string());
+    ASSERT_TRUE(c.ok()) << c.status();
+    ExpectRoundTrip(*c);
+    std::string once = FormatConfig(*c);
+    EXPECT_EQ(FormatConfig(Load(once, "once.yaml")), once);
+  }
+}
+
+// The groups and vifs sections: settings after the name, templates as block maps, a nameless
+// group by its id alone, vifs with their name always and their group when it is not the parent's.
+TEST(FormatConfig, WritesGroupSettingsTemplatesAndVifs) {
+  Config c = Load(kSubinterfaces);
+  std::string text = FormatConfig(c);
+  std::string groups =
+      "\ngroups:\n"
+      "  - id: 7\n"
+      "    name: web\n"
+      "    mtu: 1400\n"
+      "    state: down\n"
+      "    impairment: {mode: pass}\n"
+      "  - id: 8\n"
+      "    state: up\n"
+      "    impairment: {mode: drop, percent: 25, seed: 18446744073709551615}\n"
+      "    templates:\n"
+      "      - parent: a\n"
+      "        vlan: 100-163\n"
+      "        address: 198.18.64.0/31\n"
+      "        address_step: 2\n"
+      "        mac: 02:00:00:00:10:00\n"
+      "        mac_step: 1\n"
+      "      - parent: a\n"
+      "        vlan: 200\n"
+      "      - parent: b\n"
+      "        outer: 10-13\n"
+      "        inner: 1-100\n"
+      "        address: 198.18.96.1/30\n"
+      "        address_step: 8\n"
+      "        mac: 02:00:00:00:20:00\n"
+      "        mac_step: 4\n"
+      "  - id: 9\n"
+      "    name: lab\n"
+      "    impairment: {mode: flap, on_ms: 250, off_ms: 750}\n"
+      "  - id: 10\n"
+      "    name: empty\n"
+      "\nports:\n";
+  EXPECT_NE(text.find(groups), std::string::npos) << text;
+  std::string vifs =
+      "\nvifs:\n"
+      "  - name: a.5\n"
+      "    parent: a\n"
+      "    vlan: 5\n"
+      "    addresses: []\n"
+      "  - name: lab7\n"
+      "    parent: b\n"
+      "    outer: 7\n"
+      "    inner: 1\n"
+      "    mac: 02:00:00:00:00:07\n"
+      "    mtu: 9000\n"
+      "    addresses: [198.18.7.1/24, 198.18.8.1/30]\n"
+      "    group: lab\n"
+      "    state: down\n"
+      "    impairment: {mode: drop, percent: 5, seed: 1}\n"
+      "  - name: a.6\n"
+      "    parent: a\n"
+      "    vlan: 6\n"
+      "    addresses: []\n"
+      "    group: default\n"
+      "    state: up\n"
+      "    impairment: {mode: flap, on_ms: 1, off_ms: 1}\n"
+      "  - name: a.7\n"
+      "    parent: a\n"
+      "    vlan: 7\n"
+      "    addresses: []\n"
+      "    group: 12345\n"
+      "\nroutes:\n";
+  EXPECT_NE(text.find(vifs), std::string::npos) << text;
+  EXPECT_EQ(FormatConfig(Load(kMinimal)).find("vifs"), std::string::npos);
+}
+
 TEST(FormatConfig, OutputIsStable) {
-  for (std::string_view text : {kEveryKey, kMinimal}) {
+  for (std::string_view text : {kEveryKey, kMinimal, kSubinterfaces}) {
     std::string once = FormatConfig(Load(text));
     EXPECT_EQ(FormatConfig(Load(once, "once.yaml")), once);
   }
@@ -334,6 +476,48 @@ TEST(ConfigEquality, SeesEveryField) {
   }));
 }
 
+TEST(ConfigEquality, SeesEverySubinterfaceField) {
+  const Config base = Load(kSubinterfaces);
+  auto differs = [&](void (*change)(Config&)) {
+    Config c = base;
+    change(c);
+    return !(c == base);
+  };
+  // Group settings and templates (groups[1] is web, groups[2] the nameless 8).
+  EXPECT_TRUE(differs([](Config& c) { c.groups[1].mtu.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[1].up = true; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[1].impairment.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].impairment->drop_percent++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].impairment->seed--; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[3].impairment->on_ms++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[3].impairment->off_ms++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[3].impairment->mode = ImpairMode::kPass; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates.pop_back(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[0].parent = "b"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[0].outer.last--; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[2].inner->first++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[0].address->addr += 2; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[0].address_step = 4; }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[0].mac.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.groups[2].templates[0].mac_step = 2; }));
+  // Vifs.
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].name = "x"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].parent = "a"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].outer++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].inner++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].mac.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].mtu.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].addresses.pop_back(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].group = 0; }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].up.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[1].impairment.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs.pop_back(); }));
+  EXPECT_FALSE(differs([](Config& c) {
+    c.vifs[1].loc = {};
+    c.groups[2].templates[0].loc = {"elsewhere.yaml", 1, 1};
+  }));
+}
+
 TEST(ControlGroup, IsReadWrittenAndOptional) {
   Config c = Load(std::string(kMinimal) + "control:\n  group: vrouter\n");
   EXPECT_EQ(c.control.group, "vrouter");
@@ -502,6 +686,22 @@ TEST(GroupFile, PathWithSpacesIsQuoted) {
   std::string text = FormatConfig(c);
   EXPECT_NE(text.find("\ngroup_file: \"" + (dir / "group").string() + "\"\n"), std::string::npos)
       << text;
+  ExpectRoundTrip(c);
+}
+
+// A group named by the group file keeps its name there: the YAML gets its id and settings.
+TEST(GroupFile, SettingsOfAFileGroupAreWrittenWithoutItsName) {
+  fs::path dir = TestDir();
+  std::ofstream(dir / "group") << "10 customers\n";
+  std::string yaml =
+      "group_file: group\n"
+      "groups: [{id: 10, mtu: 1400, templates: [{parent: a, vlan: 100-109}]}]\n"
+      "ports: [{name: a, device: net_tap0}]\n";
+  Config c = Load(yaml, (dir / "vrouter.yaml").string());
+  std::string text = FormatConfig(c);
+  EXPECT_NE(text.find("\ngroups:\n  - id: 10\n    mtu: 1400\n    templates:\n"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("customers"), std::string::npos) << text;
   ExpectRoundTrip(c);
 }
 

@@ -26,7 +26,6 @@ class NeighbourTest : public ::testing::Test {
     auto fib = dataplane::Fib::Create(1024, 256, nullptr, SOCKET_ID_ANY);
     ASSERT_TRUE(fib.ok());
     fib_ = std::move(*fib);
-    fib_->edit_port(0).mac = kRouterMac;
     auto pool = dataplane::NbufPool::Create(1023, SOCKET_ID_ANY);
     ASSERT_TRUE(pool.ok());
     pool_ = std::move(*pool);
@@ -43,10 +42,9 @@ class NeighbourTest : public ::testing::Test {
         .pool = pool_.get(),
         .nexthops = nexthops_.get(),
         .counters = &counters_,
-        .port_addresses = [this](uint16_t) -> const std::vector<config::Ip4Prefix>& {
-          return addresses_;
-        },
-        .port_name = [](uint16_t) { return std::string("a"); },
+        .vif_addresses = [this](uint32_t) { return addresses_; },
+        .vif_name = [](uint32_t) { return std::string("a"); },
+        .vif_mac = [](uint32_t) { return kRouterMac; },
         .transmit = [this](rte_mbuf* m) { sent_.push_back(m); },
         .output = [this](rte_mbuf* m) { released_.push_back(m); },
         .take_used = [this](uint32_t) { return used_; },
@@ -80,6 +78,7 @@ class NeighbourTest : public ::testing::Test {
     memset(&arp->arp_data.arp_tha, 0, 6);
     arp->arp_data.arp_tip = rte_cpu_to_be_32(tip);
     m->port = 0;
+    dataplane::SetPacketVif(m, 0);
     return m;
   }
   // A routed packet the worker could not send: its next hop (a connected-subnet one) has no MAC.
@@ -130,7 +129,7 @@ TEST_F(NeighbourTest, RequestForUsIsAnsweredInPlaceAndSenderLearnedStale) {
   EXPECT_EQ(rte_be_to_cpu_32(reply->arp_data.arp_tip), kHostIp);
   auto* eth = rte_pktmbuf_mtod(sent_[0], rte_ether_hdr*);
   EXPECT_TRUE(rte_is_same_ether_addr(&eth->dst_addr, &kHostMac));
-  EXPECT_EQ(Meta(sent_[0])->tx_port, 0);
+  EXPECT_EQ(Meta(sent_[0])->tx_vif, 0u);
   EXPECT_EQ(Events(Event::kArpRepliesSent), 1u);
 
   const Neighbour* n = Get(kHostIp);

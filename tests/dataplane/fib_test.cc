@@ -101,28 +101,27 @@ TEST(FibTest, BulkLookupAgreesWithSingleLookups) {
   }
 }
 
-// Port views change only as whole snapshots: a reader holding the old table keeps a consistent
-// view until the grace period the publisher waits for, and sees every change at once after it.
-TEST(FibTest, PortViewsArePublishedWhole) {
+// The polled ports change only as whole snapshots: a reader holding the old table keeps it
+// until the grace period the publisher waits for, and sees every change at once after it.
+TEST(FibTest, PolledPortsArePublishedWhole) {
   auto fib = NewFib();
-  fib->edit_port(1).mtu = 1500;
-  fib->edit_port(1).enabled = true;
-  fib->edit_port(2).mtu = 9000;
-  const PortView* before = &fib->port(1);
+  fib->edit_ports().Poll(1);
+  fib->edit_ports().Poll(2);
+  const PortTable* before = &fib->ports();
   auto next = fib->CopyPorts();
-  next->ports[1].mtu = 1400;
-  next->ports[1].enabled = false;
+  next->Unpoll(1);
+  next->Poll(3);
   int waits = 0;
   fib->PublishPorts(std::move(next), [&] {
     ++waits;
     // During the grace period the old table is still there for readers that loaded it.
-    EXPECT_EQ(before->mtu, 1500u);
-    EXPECT_TRUE(before->enabled);
+    ASSERT_EQ(before->polled_count, 2);
+    EXPECT_EQ(before->polled[0], 1);
   });
   EXPECT_EQ(waits, 1);
-  EXPECT_EQ(fib->port(1).mtu, 1400u);
-  EXPECT_FALSE(fib->port(1).enabled);
-  EXPECT_EQ(fib->port(2).mtu, 9000u) << "untouched ports carry over";
+  ASSERT_EQ(fib->ports().polled_count, 2);
+  EXPECT_EQ(fib->ports().polled[0], 2) << "untouched ports carry over, in order";
+  EXPECT_EQ(fib->ports().polled[1], 3);
 }
 
 TEST(FibTest, RejectsOversizedNexthopTable) {

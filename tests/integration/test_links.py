@@ -44,7 +44,7 @@ class LinksTest(RouterTestCase):
         self.assertEqual(groups["default"]["id"], 0)
         self.assertEqual(groups["customers"]["id"], 10)
         self.assertEqual(groups["customers"]["ports"], 1)
-        self.assertIn("10 customers (1 ports)", self.ok("group", "show"))
+        self.assertIn("10 customers (1 interfaces, 1 ports)", self.ok("group", "show"))
         links = json.loads(self.ok("-j", "link", "show", "group", "customers"))
         self.assertEqual([l["name"] for l in links], ["b"])
         self.assertEqual(json.loads(self.ok("-j", "link", "show", "group", "10"))[0]["name"], "b")
@@ -71,14 +71,14 @@ class LinksTest(RouterTestCase):
     def test_group_change_is_one_request(self):
         out = self.ok("link", "set", "group", "customers", "mtu", "1400")
         self.addCleanup(self.ctl, "link", "set", "group", "customers", "mtu", "1500")
-        self.assertIn("1 ports", out)
+        self.assertIn("1 interfaces", out)
         self.assertEqual(json.loads(self.ok("-j", "link", "show", "dev", "b"))[0]["mtu"], 1400)
         self.assertEqual(json.loads(self.ok("-j", "link", "show", "dev", "a"))[0]["mtu"], 1500)
         self.ok("link", "set", "dev", "a", "group", "customers")
         self.addCleanup(self.ctl, "link", "set", "dev", "a", "group", "default")
-        self.assertIn("2 ports", self.ok("link", "set", "group", "customers", "down"))
+        self.assertIn("2 interfaces", self.ok("link", "set", "group", "customers", "down"))
         self.assertFalse(self.ping("198.18.1.1"), "a is down too: not even the router answers")
-        self.assertIn("2 ports", self.ok("link", "set", "group", "customers", "up"))
+        self.assertIn("2 interfaces", self.ok("link", "set", "group", "customers", "up"))
         deadline = time.time() + 3
         while not self.ping("198.18.1.1") and time.time() < deadline:
             pass
@@ -87,7 +87,7 @@ class LinksTest(RouterTestCase):
     def test_bad_link_requests(self):
         for args, code, words in [
             (("link", "set", "group", "nosuch", "mtu", "1400"), 1, "no group nosuch"),
-            (("link", "set", "dev", "zz", "up"), 1, "no port zz"),
+            (("link", "set", "dev", "zz", "up"), 1, "no interface zz"),
             (("link", "set", "dev", "b", "sideways"), 2, "unexpected 'sideways'"),
             (("link", "set", "dev", "b", "mtu"), 2, "usage"),
             (("link", "set", "dev", "b", "mtu", "40"), 1, "mtu"),

@@ -84,7 +84,7 @@ class CommandsTest(RouterTestCase):
         self.assertNotIn("198.18.3.1", self.ok("addr", "show"))
         self.assertNotIn("198.18.3.0/24", self.ok("route", "show"))
         self.fails(1, "not on b", "addr", "del", "198.18.3.1/24", "dev", "b")
-        self.fails(1, "no port zz", "addr", "add", "198.18.4.1/24", "dev", "zz")
+        self.fails(1, "no interface zz", "addr", "add", "198.18.4.1/24", "dev", "zz")
         self.fails(2, "usage", "addr", "add", "198.18.4.1/24")
 
     def test_link_show_and_mtu(self):
@@ -99,7 +99,7 @@ class CommandsTest(RouterTestCase):
         self.assertIn("mtu = 1400", r.stdout + r.stderr)
         self.fails(1, "mtu", "link", "set", "dev", "b", "mtu", "9001")
         self.fails(1, "mtu", "link", "set", "dev", "b", "mtu", "big")
-        self.fails(1, "no port zz", "link", "set", "dev", "zz", "mtu", "1500")
+        self.fails(1, "no interface zz", "link", "set", "dev", "zz", "mtu", "1500")
         self.fails(2, "usage", "link", "set", "dev", "b", "sideways")
 
     def test_neigh_add_del(self):

@@ -1,0 +1,227 @@
+// Sub-interfaces on the router: creating and removing vlan/qinq vifs and template blocks with
+// their connected routes, finding the vif of an address, and applying their part of a reload.
+#include <rte_ethdev.h>
+
+#include "absl/strings/str_format.h"
+#include "control/router.h"
+#include "drivers/log.h"
+
+namespace vr::control {
+
+namespace {
+
+rte_ether_addr ToEther(const config::Mac& m) {
+  rte_ether_addr e;
+  memcpy(e.addr_bytes, m.data(), 6);
+  return e;
+}
+
+VifSettings OwnSettings(const config::VifConfig& vc) { return {vc.mtu, vc.up, vc.impairment}; }
+
+// Which member of a template holds `ip` in its subnet, if any.
+std::optional<uint32_t> MemberFor(const config::TemplateConfig& t, uint32_t ip) {
+  if (!t.address) return std::nullopt;
+  uint32_t base = config::NetworkOf(*t.address).addr;
+  if (ip < base) return std::nullopt;
+  uint64_t off = ip - base;
+  uint32_t i = uint32_t(off / t.address_step);
+  if (i >= t.size() || off % t.address_step > ~config::PrefixMask(t.address->len)) {
+    return std::nullopt;
+  }
+  return i;
+}
+
+}  // namespace
+
+absl::Status Router::AddSubinterface(const config::VifConfig& vc) {
+  int port = PortByName(vc.parent);
+  if (port < 0) return absl::NotFoundError("no port " + vc.parent);
+  rte_ether_addr mac = vc.mac ? ToEther(*vc.mac) : ports_[port].port->mac();
+  auto id = vifs_->AddSub(vc.name, uint16_t(port), vc.outer, vc.inner, mac, vc.group,
+                          ports_[port].mtu, OwnSettings(vc), vc.addresses);
+  if (!id.ok()) return id.status();
+  for (const auto& a : vc.addresses) {
+    if (absl::Status s = AddConnected(*id, a); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::RemoveSubinterface(uint32_t id) {
+  const VifRecord* r = vifs_->record(id);
+  if (r == nullptr) return absl::NotFoundError(absl::StrFormat("no vif %u", id));
+  // Untagged from the classifier first: no new packet enters it while its routes go.
+  vifs_->Unpublish(id);
+  for (const auto& a : std::vector<config::Ip4Prefix>(r->addresses)) {
+    if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
+  }
+  vifs_->SetAddress(id, {});
+  neighbours_->RemoveOffSubnet();
+  Synchronize();
+  vifs_->ReleaseVif(id);
+  return absl::OkStatus();
+}
+
+absl::Status Router::AddTemplate(uint32_t group, const config::TemplateConfig& t) {
+  int port = PortByName(t.parent);
+  if (port < 0) return absl::NotFoundError("no port " + t.parent);
+  auto block = vifs_->AddBlock(uint16_t(port), ports_[port].port->mac(), ports_[port].mtu, group, t);
+  if (!block.ok()) return block.status();
+  Block* b = *block;
+  if (!t.address) return absl::OkStatus();
+  b->nexthops.reserve(b->count);
+  for (uint32_t i = 0; i < b->count; ++i) {
+    auto nh = AddConnectedFib(b->first + i, *config::TemplateMember(t, i).address);
+    if (!nh.ok()) return nh.status();
+    b->nexthops.push_back(*nh);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::RemoveTemplate(uint32_t first) {
+  auto it = vifs_->blocks().find(first);
+  if (it == vifs_->blocks().end()) return absl::NotFoundError("no such template block");
+  const Block& b = it->second;
+  vifs_->UnpublishBlock(b);
+  for (uint32_t i = 0; i < b.nexthops.size(); ++i) {
+    DeleteConnectedFib(*config::TemplateMember(b.tmpl, i).address);
+  }
+  neighbours_->RemoveOffSubnet();
+  Synchronize();
+  for (uint32_t nh : b.nexthops) {
+    for (auto& w : workers_) __atomic_store_n(&w->used_flags()[nh], 0, __ATOMIC_RELAXED);
+    nexthops_->Free(nh);
+  }
+  vifs_->ReleaseBlock(&b);
+  return absl::OkStatus();
+}
+
+int Router::VifForAddress(uint32_t ip) const {
+  for (const auto& [id, r] : vifs_->records()) {
+    for (const auto& a : r.addresses) {
+      if (config::Contains(a, ip)) return int(id);
+    }
+  }
+  for (const auto& [first, b] : vifs_->blocks()) {
+    if (auto i = MemberFor(b.tmpl, ip)) return int(first + *i);
+  }
+  return -1;
+}
+
+void Router::ForEachTemplateRoute(const std::function<void(const RouteEntry&)>& fn) const {
+  for (const auto& [first, b] : vifs_->blocks()) {
+    for (uint32_t i = 0; i < b.nexthops.size(); ++i) {
+      config::Ip4Prefix a = *config::TemplateMember(b.tmpl, i).address;
+      config::Ip4Prefix net = config::NetworkOf(a);
+      int v = int(first + i);
+      fn({net, "connected", 0, v, b.nexthops[i]});
+      fn({{a.addr, 32}, "local", 0, v, nh_local_});
+      if (a.len < 31) {
+        fn({{net.addr | ~config::PrefixMask(a.len), 32}, "broadcast", 0, v, nh_broadcast_});
+      }
+    }
+  }
+}
+
+// The sub-interface part of Apply: group settings, vifs listed one by one, template blocks.
+// Removals first (their tags and addresses may be reused by additions), then changes, then
+// additions; group settings last, so a group's new value reaches new members at once.
+absl::Status Router::ApplyVifs(const config::Config& next, size_t* changes) {
+  // Vifs listed one by one, by name. A changed parent, tags or MAC is a new vif.
+  auto find = [](const std::vector<config::VifConfig>& list, const std::string& name) {
+    for (const auto& v : list) {
+      if (v.name == name) return &v;
+    }
+    return static_cast<const config::VifConfig*>(nullptr);
+  };
+  auto same_identity = [](const config::VifConfig& a, const config::VifConfig& b) {
+    return a.parent == b.parent && a.outer == b.outer && a.inner == b.inner && a.mac == b.mac;
+  };
+  for (const auto& ov : config_.vifs) {
+    const config::VifConfig* nv = find(next.vifs, ov.name);
+    if (nv != nullptr && same_identity(ov, *nv)) continue;
+    auto id = vifs_->ByName(ov.name);
+    if (id && vifs_->record(*id) != nullptr) {
+      if (absl::Status s = RemoveSubinterface(*id); !s.ok()) return s;
+      ++*changes;
+    }
+  }
+  // Templates: per group, those no longer in the config go, by value.
+  std::vector<uint32_t> doomed;
+  for (const auto& [first, b] : vifs_->blocks()) {
+    bool kept = false;
+    for (const auto& g : next.groups) {
+      if (g.id != b.group) continue;
+      for (const auto& t : g.templates) kept |= t == b.tmpl;
+    }
+    if (!kept) doomed.push_back(first);
+  }
+  for (uint32_t first : doomed) {
+    if (absl::Status s = RemoveTemplate(first); !s.ok()) return s;
+    ++*changes;
+  }
+  // Vifs that stay: addresses, settings, group.
+  for (const auto& nv : next.vifs) {
+    const config::VifConfig* ov = find(config_.vifs, nv.name);
+    if (ov == nullptr || !same_identity(*ov, nv)) {
+      if (absl::Status s = AddSubinterface(nv); !s.ok()) return s;
+      ++*changes;
+      continue;
+    }
+    uint32_t id = *vifs_->ByName(nv.name);
+    if (ov->group != nv.group) {
+      if (absl::Status s = vifs_->MoveToGroup(id, nv.group); !s.ok()) return s;
+      ++*changes;
+    }
+    if (ov->mtu != nv.mtu || ov->up != nv.up || ov->impairment != nv.impairment) {
+      if (absl::Status s = vifs_->SetOwn(id, OwnSettings(nv)); !s.ok()) return s;
+      ++*changes;
+    }
+    if (ov->addresses != nv.addresses) {
+      for (const auto& a : ov->addresses) {
+        if (std::find(nv.addresses.begin(), nv.addresses.end(), a) != nv.addresses.end()) continue;
+        if (absl::Status s = RemoveConnected(id, a); !s.ok()) return s;
+      }
+      vifs_->SetAddress(id, nv.addresses);
+      neighbours_->RemoveOffSubnet();
+      for (const auto& a : nv.addresses) {
+        if (std::find(ov->addresses.begin(), ov->addresses.end(), a) != ov->addresses.end()) {
+          continue;
+        }
+        if (absl::Status s = AddConnected(id, a); !s.ok()) return s;
+      }
+      ++*changes;
+    }
+  }
+  // New templates.
+  for (const auto& g : next.groups) {
+    for (const auto& t : g.templates) {
+      bool have = false;
+      for (const auto& [first, b] : vifs_->blocks()) have |= b.group == g.id && b.tmpl == t;
+      if (have) continue;
+      if (absl::Status s = AddTemplate(g.id, t); !s.ok()) return s;
+      ++*changes;
+    }
+  }
+  // Group settings that changed, or groups that are gone with settings.
+  auto settings_of = [](const config::Config& c, uint32_t id) {
+    for (const auto& g : c.groups) {
+      if (g.id == id) return VifSettings{g.mtu, g.up, g.impairment};
+    }
+    return VifSettings{};
+  };
+  std::vector<uint32_t> ids;
+  for (const auto& g : config_.groups) ids.push_back(g.id);
+  for (const auto& g : next.groups) ids.push_back(g.id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (uint32_t id : ids) {
+    VifSettings o = settings_of(config_, id), n = settings_of(next, id);
+    if (o.mtu == n.mtu && o.up == n.up && o.impairment == n.impairment) continue;
+    if (absl::Status s = vifs_->SetGroup(id, n); !s.ok()) return s;
+    VR_LOG_NOTICE("group %s: settings changed", config::GroupName(next, id));
+    ++*changes;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vr::control
