@@ -98,7 +98,8 @@ constexpr const char* kLinkUsage =
     "link show [dev D | group G] | link set dev D|group G [mtu N] [up|down] [group G] "
     "[impair pass | impair drop PERCENT [seed S] | impair flap ON_MS OFF_MS] | "
     "link add group G template parent P vlan A[-B] | outer A[-B] inner C[-D] "
-    "[address A/L [step N]] [mac M [mac-step N]] | link del group G template | "
+    "[address A/L [step N]] [mac M [mac-step N]] | "
+    "link del group G template [parent P vlan A[-B] | outer A[-B] inner C[-D]] | "
     "link add dev NAME parent P vlan N | outer N inner M [mac M] [group G] | link del dev NAME";
 
 absl::StatusOr<uint32_t> Number(const Args& a, size_t i, const char* what) {
@@ -227,6 +228,22 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
           .Field("group", group_name)
           .Field("group_id", v->group)
           .Field("impairment", impair);
+      // The vif's own counters, summed over workers (a port's: its untagged traffic).
+      uint64_t c[6] = {};
+      for (const auto& w : workers_) {
+        const dataplane::VifCounters& vc = w->vif_counters(id);
+        c[0] += dataplane::ReadCounter(vc.rx_packets);
+        c[1] += dataplane::ReadCounter(vc.rx_bytes);
+        c[2] += dataplane::ReadCounter(vc.tx_packets);
+        c[3] += dataplane::ReadCounter(vc.tx_bytes);
+        c[4] += dataplane::ReadCounter(vc.drops);
+        c[5] += dataplane::ReadCounter(vc.impaired);
+      }
+      j.Key("stats").BeginObject()
+          .Field("rx_packets", c[0]).Field("rx_bytes", c[1])
+          .Field("tx_packets", c[2]).Field("tx_bytes", c[3])
+          .Field("drops", c[4]).Field("impairment_drops", c[5])
+          .EndObject();
       if (v->kind == dataplane::VifKind::kPort) j.Field("device", parent.port->devargs());
       if (v->kind == dataplane::VifKind::kVlan) j.Field("vlan", uint32_t(v->outer));
       if (v->kind == dataplane::VifKind::kQinq) {
@@ -350,7 +367,8 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
     return by_group ? absl::StrFormat("%u interfaces\n", members) : std::string();
   }
-  if (verb == "add" && rest.size() >= 3 && rest[0] == "group" && rest[2] == "template") {
+  if ((verb == "add" || verb == "del") && rest.size() >= 3 && rest[0] == "group" &&
+      rest[2] == "template") {
     auto gid = config::GroupId(config_, rest[1]);
     if (!gid) return absl::NotFoundError("no group " + rest[1]);
     config::TemplateConfig t;
@@ -388,6 +406,26 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
         return UsageError("link add group: unexpected '" + w + "'");
       }
     }
+    if (verb == "del") {
+      // Every template of the group, or those on parent P with exactly these tags.
+      config::Config next = config_;
+      config::GroupConfig& g = GroupEntry(next, *gid);
+      uint64_t n = 0;
+      std::vector<config::TemplateConfig> kept;
+      for (const auto& e : g.templates) {
+        bool match = rest.size() == 3 ||
+                     (e.parent == t.parent && e.outer == t.outer && e.inner == t.inner);
+        if (match) {
+          n += e.size();
+        } else {
+          kept.push_back(e);
+        }
+      }
+      if (n == 0) return absl::NotFoundError("group " + rest[1] + " has no such template");
+      g.templates = kept;
+      if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+      return absl::StrFormat("%u interfaces removed\n", n);
+    }
     if (t.parent.empty() || !have_tags) {
       return UsageError("link add group G template needs parent P and vlan or outer/inner");
     }
@@ -396,18 +434,6 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     GroupEntry(next, *gid).templates.push_back(t);
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
     return absl::StrFormat("%u interfaces added\n", t.size());
-  }
-  if (verb == "del" && rest.size() == 3 && rest[0] == "group" && rest[2] == "template") {
-    auto gid = config::GroupId(config_, rest[1]);
-    if (!gid) return absl::NotFoundError("no group " + rest[1]);
-    config::Config next = config_;
-    config::GroupConfig& g = GroupEntry(next, *gid);
-    uint64_t n = 0;
-    for (const auto& t : g.templates) n += t.size();
-    if (g.templates.empty()) return absl::NotFoundError("group " + rest[1] + " has no template");
-    g.templates.clear();
-    if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
-    return absl::StrFormat("%u interfaces removed\n", n);
   }
   if (verb == "add" && rest.size() >= 2 && rest[0] == "dev") {
     config::VifConfig v;

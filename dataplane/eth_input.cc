@@ -78,6 +78,12 @@ uint32_t Worker::Untag(uint16_t port, rte_mbuf* m) {
     }
     vif = vifs_->Classify(port, false, be16(14) & 0xfff, 0);
     tag_bytes = 4;
+    // Double 802.1Q tags are QinQ too: much gear sends 0x8100 outside, and af_packet puts back
+    // the outer tag the kernel took out as 0x8100, whatever it was.
+    if (vif == kNoVif && len >= sizeof(rte_ether_hdr) + 8 && be16(16) == RTE_ETHER_TYPE_VLAN) {
+      vif = vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff);
+      tag_bytes = 8;
+    }
   } else {  // 802.1ad: an S-tag, then a C-tag
     if (unlikely(len < sizeof(rte_ether_hdr) + 8)) {
       Drop(m, DropReason::kEthTruncated);
