@@ -346,11 +346,9 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
         if (up) v.up.reset();
         if (impair) v.impairment.reset();
       }
-      vifs_->ForEach([&](uint32_t id) {
-        std::optional<VifInfo> v = vifs_->Info(id);
-        members += v && v->group == *gid;
-        return true;
-      });
+      // Counted from records and blocks: no walk over template members.
+      for (const auto& [id, r] : vifs_->records()) members += r.group == *gid;
+      for (const auto& [first, b] : vifs_->blocks()) members += b.group == *gid ? b.count : 0;
     } else if (port != nullptr) {
       if (impair) {
         return absl::InvalidArgumentError("impair: a port's impairment comes from its group");
