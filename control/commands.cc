@@ -375,15 +375,15 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
       const std::string& w = rest[i];
       if (w == "parent" && i + 1 < rest.size()) {
         t.parent = rest[++i];
-      } else if (w == "vlan" || w == "outer") {
+      } else if (w == "vlan" || w == "outer" || w == "inner") {
         auto r = Range(rest, ++i, w.c_str());
         if (!r.ok()) return r.status();
-        t.outer = *r;
-        have_tags = true;
-      } else if (w == "inner") {
-        auto r = Range(rest, ++i, "inner");
-        if (!r.ok()) return r.status();
-        t.inner = *r;
+        if (w == "inner") {
+          t.inner = *r;
+        } else {
+          t.outer = *r;
+          have_tags = true;
+        }
       } else if (w == "address" && i + 1 < rest.size()) {
         auto a = config::ParseIp4Prefix(rest[++i]);
         if (!a.ok()) return a.status();

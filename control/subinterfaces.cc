@@ -10,12 +10,6 @@ namespace vr::control {
 
 namespace {
 
-rte_ether_addr ToEther(const config::Mac& m) {
-  rte_ether_addr e;
-  memcpy(e.addr_bytes, m.data(), 6);
-  return e;
-}
-
 VifSettings OwnSettings(const config::VifConfig& vc) { return {vc.mtu, vc.up, vc.impairment}; }
 
 // Which member of a template holds `ip` in its subnet, if any.

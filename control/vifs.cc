@@ -15,12 +15,6 @@ using dataplane::VifKind;
 
 namespace {
 
-rte_ether_addr ToEther(const config::Mac& m) {
-  rte_ether_addr e;
-  memcpy(e.addr_bytes, m.data(), 6);
-  return e;
-}
-
 }  // namespace
 
 absl::StatusOr<uint32_t> Vifs::AcquireGroup(uint32_t group) {

@@ -18,6 +18,12 @@
 
 namespace vr::control {
 
+inline rte_ether_addr ToEther(const config::Mac& m) {
+  rte_ether_addr e;
+  memcpy(e.addr_bytes, m.data(), RTE_ETHER_ADDR_LEN);
+  return e;
+}
+
 // Settings a vif may carry itself; unset ones come from its group (see dataplane::Stamped).
 struct VifSettings {
   std::optional<uint32_t> mtu;

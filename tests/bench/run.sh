@@ -153,8 +153,9 @@ run_vrouterd() {
   if [ "${2:-}" = scrape ]; then
     # Prometheus scrapes every 15 s by default; ten a second makes any cost visible.
     ( while :; do
-        curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port/metrics" \
-          >>"$tmp/scrape.times" || true
+        # A scrape that fails is recorded, so the cost is never measured on fewer than asked.
+        curl -sf -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port/metrics" \
+          >>"$tmp/scrape.times" || echo failed >>"$tmp/scrape.failed"
         sleep 0.1
       done ) &
     scraper=$!
@@ -289,7 +290,7 @@ fi
 # of /metrics during the window. The scrape time is curl's, request to last byte.
 echo
 echo "bench: scrape cost: $scrape_runs pairs of vrouterd runs, without and with 10 scrapes/s"
-rm -f "$tmp/scrape.times"
+rm -f "$tmp/scrape.times" "$tmp/scrape.failed"
 quiet=() scraped=()
 for r in $(seq "$scrape_runs"); do
   run_vrouterd "q$r"; quiet+=("$result")
@@ -297,6 +298,7 @@ for r in $(seq "$scrape_runs"); do
   echo "bench: pair $r: without ${quiet[-1]} Mpps, with scrapes ${scraped[-1]} Mpps"
 done
 [ -s "$tmp/scrape.times" ] || die "no scrape answered"
+[ ! -e "$tmp/scrape.failed" ] || die "$(wc -l <"$tmp/scrape.failed") scrapes of /metrics failed"
 read -r q_med _ _ < <(stats "${quiet[@]}")
 read -r s_med _ _ < <(stats "${scraped[@]}")
 mapfile -t times < <(awk '{ printf "%.3f\n", $1 * 1000 }' "$tmp/scrape.times")
