@@ -13,10 +13,6 @@ namespace vr::control {
 using dataplane::Stamped;
 using dataplane::VifKind;
 
-namespace {
-
-}  // namespace
-
 absl::StatusOr<uint32_t> Vifs::AcquireGroup(uint32_t group) {
   auto it = groups_.find(group);
   if (it == groups_.end()) {
