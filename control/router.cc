@@ -22,9 +22,8 @@ using dataplane::XqAction;
 
 namespace {
 
-// Room for a million sub-interfaces with an address each (connected, local and broadcast
-// routes, and a connected next hop per vif) beside the static and learned ones.
-constexpr uint32_t kMaxRoutes = 1u << 22;
+// Room for a connected next hop per vif of a million sub-interfaces beside the static and
+// learned ones; the table is committed as used, so unused room costs address space only.
 constexpr uint32_t kMaxNexthops = 1u << 22;
 
 }  // namespace
@@ -62,7 +61,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   if (rcu_ == nullptr || rte_rcu_qsbr_init(rcu_, cfg.dataplane.workers) != 0) {
     return absl::ResourceExhaustedError("cannot set up RCU");
   }
-  auto fib = dataplane::Fib::Create(kMaxRoutes, kMaxNexthops, rcu_, rte_socket_id());
+  auto fib = dataplane::Fib::Create(kMaxNexthops, rcu_, rte_socket_id());
   if (!fib.ok()) return fib.status();
   fib_ = std::move(*fib);
   nexthops_ = std::make_unique<NexthopTable>(fib_.get());

@@ -1,9 +1,8 @@
-// The IPv4 FIB the workers read: an rte_lpm whose values index a table of next hops, plus the
-// list of ports workers poll. Control writes, workers read.
+// The IPv4 FIB the workers read: a DIR-24-8 table whose values index a table of next hops, plus
+// the list of ports workers poll. Control writes, workers read.
 #pragma once
 
 #include <rte_ether.h>
-#include <rte_lpm.h>
 #include <rte_rcu_qsbr.h>
 
 #include <atomic>
@@ -13,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "dataplane/lazy_array.h"
+#include "dataplane/lpm4.h"
 
 namespace vr::dataplane {
 
@@ -74,36 +74,32 @@ struct PortTable {
 
 class Fib {
  public:
-  // `rcu` may be null (tests without workers); with it, freed tbl8 groups wait for a grace period.
-  static absl::StatusOr<std::unique_ptr<Fib>> Create(uint32_t max_routes, uint32_t max_nexthops,
-                                                     rte_rcu_qsbr* rcu, int socket_id);
+  // `rcu` may be null (tests without workers); with it, emptied tbl8 groups wait for a grace
+  // period before reuse.
+  static absl::StatusOr<std::unique_ptr<Fib>> Create(
+      uint32_t max_nexthops, rte_rcu_qsbr* rcu, int socket_id,
+      uint32_t tbl8_groups = Lpm4::kDefaultTbl8Groups);
   ~Fib();
   Fib(const Fib&) = delete;
   Fib& operator=(const Fib&) = delete;
 
-  // Control only. `prefix` in host order.
-  absl::Status Add(uint32_t prefix, uint8_t len, uint32_t nexthop);
-  absl::Status Delete(uint32_t prefix, uint8_t len);
+  // Control only. `prefix` in host order; `len` 0 is the default route.
+  absl::Status Add(uint32_t prefix, uint8_t len, uint32_t nexthop) {
+    return lpm_->Add(prefix, len, nexthop);
+  }
+  absl::Status Delete(uint32_t prefix, uint8_t len) { return lpm_->Delete(prefix, len); }
+
+  static constexpr uint32_t kNoRoute = Lpm4::kMiss;
 
   // Workers. `dst` in host order. Returns false on no route.
   bool Lookup(uint32_t dst, uint32_t* nexthop) const {
-    if (likely(rte_lpm_lookup(lpm_, dst, nexthop) == 0)) return true;
-    uint32_t d = default_nh_.load(std::memory_order_acquire);
-    *nexthop = d;
-    return d != kNoDefault;
+    *nexthop = lpm_->Lookup(dst);
+    return *nexthop != kNoRoute;
   }
-
-  // Workers: `n` lookups at once, four per SSE step, so the table loads of different packets
-  // overlap instead of waiting on each other. `dst` holds n host-order addresses and must be
-  // readable up to n rounded up to 4; misses come back as kNoRoute.
+  // Workers: `n` host-order addresses at once; misses come back as kNoRoute.
   void LookupBulk(const uint32_t* dst, uint32_t* nexthops, uint32_t n) const {
-    uint32_t def = default_nh_.load(std::memory_order_acquire);
-    for (uint32_t i = 0; i < n; i += 4) {
-      xmm_t ips = _mm_loadu_si128(reinterpret_cast<const __m128i*>(dst + i));
-      rte_lpm_lookupx4(lpm_, ips, nexthops + i, def);
-    }
+    lpm_->LookupBulk(dst, nexthops, n);
   }
-  static constexpr uint32_t kNoRoute = ~uint32_t{0};
 
   Nexthop& nexthop(uint32_t i) { return nexthops_[i]; }
   const Nexthop& nexthop(uint32_t i) const { return nexthops_[i]; }
@@ -123,12 +119,8 @@ class Fib {
   }
 
  private:
-  static constexpr uint32_t kNoDefault = kNoRoute;
-
   Fib() = default;
-  rte_lpm* lpm_ = nullptr;
-  // rte_lpm takes depths 1..32 only; the default route lives beside it.
-  std::atomic<uint32_t> default_nh_{kNoDefault};  // control: wo, dataplane: ro
+  std::unique_ptr<Lpm4> lpm_;
   LazyArray<Nexthop> nexthops_;  // one per vif's subnet and per neighbour: committed as used
   uint32_t max_nexthops_ = 0;
   std::atomic<PortTable*> ports_{new PortTable()};  // control: wo (whole tables), workers: ro

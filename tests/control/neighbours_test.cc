@@ -23,7 +23,7 @@ const uint32_t kHostIp = Ip(198, 18, 1, 2);
 class NeighbourTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto fib = dataplane::Fib::Create(1024, 256, nullptr, SOCKET_ID_ANY);
+    auto fib = dataplane::Fib::Create(256, nullptr, SOCKET_ID_ANY);
     ASSERT_TRUE(fib.ok());
     fib_ = std::move(*fib);
     auto pool = dataplane::NbufPool::Create(1023, SOCKET_ID_ANY);

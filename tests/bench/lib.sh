@@ -1,0 +1,133 @@
+# Helpers shared by the benchmarks: one forwarder at a time, stopped by PID on any exit, its
+# worker's CPU share read from /proc, and vrouterd's forwarding rate read from its own counters.
+# Sourced; the caller sets `config` and `sock` before run_vrouterd.
+set -euo pipefail
+# EPOCHREALTIME and awk must print '.' as the decimal separator, whatever the caller's locale.
+export LC_ALL=C
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=${BUILD:-build}   # as in the Makefile; relative to the project root
+[[ $build == /* ]] || build=$root/$build
+warmup=${BENCH_WARMUP:-2}    # seconds of forwarding before the window opens
+window=${BENCH_SECONDS:-5}   # seconds measured
+# Debian's python3-scapy lives under the system interpreter; a pyenv python3 earlier on PATH lacks it.
+python=/usr/bin/python3
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$build/vrouterd" ] && [ -x "$build/vrouterctl" ] || die "no $build/vrouterd; run make build"
+"$python" -c 'import scapy' 2>/dev/null || die "$python lacks scapy; install python3-scapy (make deps)"
+[ "$(id -u)" -eq 0 ] || echo "bench: not root; DPDK will probably fail to start" >&2
+
+tmp=$(mktemp -d /tmp/vrouter-bench.XXXXXX)
+# At most one forwarder runs at a time; the traps stop it by its PID, so an interrupted bench
+# leaves no DPDK process holding lcore 1 or hugepages.
+child=""
+stop_child() {
+  [ -n "$child" ] || return 0
+  local pid=$child i
+  child=""
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+scraper=""
+stop_scraper() {
+  [ -n "$scraper" ] || return 0
+  kill -TERM "$scraper" 2>/dev/null || true
+  wait "$scraper" 2>/dev/null || true
+  scraper=""
+}
+cleanup() { stop_scraper; stop_child; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+show_log() { echo "---- $1 (last lines)" >&2; tail -n 20 "$1" >&2 || true; }
+
+# Nanoseconds the forwarding lcore of process $1 has run on a CPU. The machine is shared: a
+# process spinning on the same core halves the rate without any fault of the forwarder, and the
+# worker's CPU time over the window shows it. DPDK 22.11 names lcore 1's thread rte-worker-1.
+worker_ns() {
+  local t ns rest
+  for t in /proc/"$1"/task/*; do
+    if [ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-1 ]; then
+      read -r ns rest <"$t/schedstat" && echo "$ns" && return 0
+    fi
+  done
+  echo "bench: no rte-worker-1 thread in process $1" >&2
+  return 1
+}
+# CPU share of a window: worker_ns delta over wall-clock delta.
+share() { awk -v c0="$1" -v c1="$2" -v t0="$3" -v t1="$4" 'BEGIN { printf "%.2f", (c1 - c0) / 1e9 / (t1 - t0) }'; }
+
+# Sets `result` (Mpps) and `cpu` (the worker's CPU share). Not a $(...) function: the child's
+# PID must stay visible to the traps.
+run_vrouterd() {
+  local log=$tmp/vrouterd.$1.log i t0 t1 c0 c1
+  rm -f "$sock"
+  # vrouterd takes lcores 0-1 itself (control + one worker) and runs --in-memory.
+  "$build/vrouterd" --config "$config" >"$log" 2>&1 &
+  child=$!
+  for i in $(seq 300); do
+    grep -q 'forwarding:' "$log" && break
+    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "vrouterd exited during start-up"; }
+    sleep 0.1
+  done
+  grep -q 'forwarding:' "$log" || { show_log "$log"; die "vrouterd did not start forwarding in 30 s"; }
+  if grep -q 'no hugepages' "$log"; then
+    echo "bench: warning: vrouterd runs without hugepages; its rate is not comparable" >&2
+  fi
+  sleep "$warmup"
+  if [ "${2:-}" = scrape ]; then
+    # Prometheus scrapes every 15 s by default; ten a second makes any cost visible.
+    ( while :; do
+        # A scrape that fails is recorded, so the cost is never measured on fewer than asked.
+        curl -sf -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port/metrics" \
+          >>"$tmp/scrape.times" || echo failed >>"$tmp/scrape.failed"
+        sleep 0.1
+      done ) &
+    scraper=$!
+  fi
+  # Each sample is timed at the midpoint of its request; a request takes milliseconds.
+  c0=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
+  t0=$EPOCHREALTIME
+  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/a.json"
+  t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
+  sleep "$window"
+  t1=$EPOCHREALTIME
+  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/b.json"
+  t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
+  c1=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
+  cpu=$(share "$c0" "$c1" "$t0" "$t1")
+  stop_scraper
+  stop_child
+  # Only packets that left port out count; a window that forwarded nothing, or that dropped
+  # much of what it received, measured something other than forwarding.
+  result=$("$python" - "$tmp/a.json" "$tmp/b.json" "$t0" "$t1" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+dt = float(sys.argv[4]) - float(sys.argv[3])
+def port(s, name, key):
+    return next(p[key] for p in s['ports'] if p['name'] == name)
+tx = port(b, 'out', 'tx_packets') - port(a, 'out', 'tx_packets')
+rx = port(b, 'in', 'rx_packets') - port(a, 'in', 'rx_packets')
+fwd = b['counters']['ip4_forwarded'] - a['counters']['ip4_forwarded']
+drops = {k: b['drops'][k] - a['drops'][k] for k in b['drops'] if b['drops'][k] != a['drops'][k]}
+if fwd <= 0 or tx <= 0:
+    sys.exit(f'nothing forwarded in the window (rx {rx}, ip4_forwarded {fwd}, tx {tx}): '
+             'the benchmark measured nothing')
+if sum(drops.values()) > fwd / 1000:
+    sys.exit(f'drops in the window {drops} against {fwd} forwarded: not a forwarding measurement')
+if abs(tx - fwd) > fwd / 100:
+    sys.exit(f'port out sent {tx} packets but {fwd} were forwarded')
+print(f'{tx / dt / 1e6:.3f}')
+EOF
+  ) || { show_log "$log"; die "vrouterd run $1 failed to measure"; }
+}
+
+# Median, min, max of the arguments.
+stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+  END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Benchmark (not a test), run by `make bench` after run.sh: grouped sub-interfaces at scale, one
+# table: YAML to forwarding, memory per vif, group MTU change end to end, tagged forwarding rate.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+runs=${BENCH_VIF_RUNS:-3}   # starts per size, and pairs of tagged/untagged forwarding runs
+sets=11                     # `link set group` requests timed per start
+# Frames spread over every one of the 65,536 vifs; infinite_rx keeps them all in nbufs, so the
+# pool holds them twice over.
+frames=65536
+nbufs=131071
+
+# Configs. Members are QinQ sub-interfaces of port `in` (outer x inner tags), one /31 each from
+# 10.0.0.0: a million /31s do not fit in the test ranges, and no frame ever carries these
+# addresses (the traffic below goes from 198.18.0.0/15 to 198.19.0.0/16, between vdevs only).
+# `base` is the same router without the template, for memory per vif.
+"$python" - "$tmp" "$frames" "$nbufs" <<'EOF'
+import sys
+from scapy.all import Ether, Dot1AD, Dot1Q, IP, UDP, Raw, wrpcap
+
+tmp, frames, nbufs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+def config(name, outers, in_dev):
+    lines = [
+        'dataplane:', '  workers: 1', f'  nbufs: {nbufs}',
+        'control:', f'  socket: {tmp}/{name}.sock',
+        'metrics:', '  listen: "off"',
+        'ports:',
+        '  - name: in', f'    device: {in_dev}', '    mac: 02:00:00:00:00:01',
+        '    addresses: [198.18.254.1/24]',
+        '  - name: out', '    device: net_null1,no-rx=1', '    mac: 02:00:00:00:00:03',
+        '    addresses: [198.19.255.1/24]',
+        'neighbours:',
+        '  - {ip: 198.19.255.2, mac: "02:00:00:00:00:04", port: out}',
+        'routes:',
+        '  - {prefix: 198.19.0.0/16, via: 198.19.255.2}',
+    ]
+    if outers:
+        lines += ['groups:', '  - id: 10', '    name: customers', '    templates:',
+                  f'      - {{parent: in, outer: 1-{outers}, inner: 1-2048, address: 10.0.0.0/31}}']
+    with open(f'{tmp}/{name}.yaml', 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+
+null_in = 'net_null0,no-rx=1'
+config('base', 0, null_in)
+config('s65536', 32, null_in)
+config('s1048576', 512, null_in)
+for kind in ('tagged', 'untagged'):
+    config(f'fwd_{kind}', 32, f'net_pcap0,rx_pcap={tmp}/{kind}.pcap,infinite_rx=1')
+
+# Frame i arrives on vif (outer 1 + i / 2048, inner 1 + i % 2048): every vif gets one frame.
+# The untagged run replays the same IP packets without tags, on the port itself.
+tagged, untagged = [], []
+for i in range(frames):
+    ip = (IP(src=f'198.18.{i >> 8 & 255}.{i & 255}', dst=f'198.19.{i >> 8 & 255}.{i & 255}', ttl=64)
+          / UDP(sport=1024 + i % 50000, dport=9))
+    ip = ip / Raw(b'\0' * (46 - len(ip)))  # 64-byte frames on the wire untagged (FCS excluded)
+    eth = dict(dst='02:00:00:00:00:01', src='02:00:00:00:00:02')
+    untagged.append(Ether(**eth) / ip)
+    tagged.append(Ether(**eth) / Dot1AD(vlan=1 + i // 2048) / Dot1Q(vlan=1 + i % 2048) / ip)
+wrpcap(f'{tmp}/tagged.pcap', tagged)
+wrpcap(f'{tmp}/untagged.pcap', untagged)
+EOF
+for c in base s65536 s1048576 fwd_tagged; do
+  "$build/vrouterd" --config "$tmp/$c.yaml" --check >/dev/null || die "the generated $c config is invalid"
+done
+
+# Kilobytes of RAM and hugepages process $1 holds.
+memory_kb() {
+  awk '/^VmRSS:|^HugetlbPages:/ { kb += $2 } END { print kb }' "/proc/$1/status"
+}
+
+# Starts vrouterd on config $1, waits for forwarding, and sets `start_s` (launch to the
+# "forwarding:" line), `mem_kb`, and `set_ms` (the link-set latencies, one per line).
+measure_start() {
+  local name=$1 log=$tmp/$1.start.log sock=$tmp/$1.sock i t0 t1 mtu n
+  rm -f "$sock"
+  t0=$EPOCHREALTIME
+  "$build/vrouterd" --config "$tmp/$name.yaml" >"$log" 2>&1 &
+  child=$!
+  for i in $(seq 6000); do
+    grep -q 'forwarding:' "$log" && break
+    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "vrouterd ($name) exited during start-up"; }
+    sleep 0.01
+  done
+  t1=$EPOCHREALTIME
+  grep -q 'forwarding:' "$log" || { show_log "$log"; die "vrouterd ($name) did not forward in 60 s"; }
+  start_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+  mem_kb=$(memory_kb "$child")
+  set_ms=""
+  if [ "$name" != base ]; then
+    n=$("$build/vrouterctl" -s "$sock" group show | awk '$2 == "customers" { print $3 }')
+    n=${n#(}
+    [ "$n" = "${name#s}" ] || die "$name: group customers has '$n' interfaces, want ${name#s}"
+    for i in $(seq "$sets"); do
+      mtu=$((1400 + i % 2 * 100))
+      t0=$EPOCHREALTIME
+      "$build/vrouterctl" -s "$sock" link set group customers mtu "$mtu" >/dev/null ||
+        die "$name: link set group customers mtu $mtu failed"
+      t1=$EPOCHREALTIME
+      set_ms+="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) * 1000 }')"$'\n'
+    done
+    # The change must have reached the members, not only the answer.
+    "$build/vrouterctl" -j -s "$sock" link show dev in.32.2048 | grep -q "\"mtu\": $mtu" ||
+      die "$name: a member does not show mtu $mtu after the group change"
+  fi
+  stop_child
+}
+
+echo "bench: vifs: QinQ templates on one port, $runs starts per size, $sets group changes per start"
+declare -A start mem sets_all
+for name in base s65536 s1048576; do
+  start[$name]="" mem[$name]="" sets_all[$name]=""
+  for r in $(seq "$runs"); do
+    measure_start "$name"
+    start[$name]+="$start_s " mem[$name]+="$mem_kb " sets_all[$name]+="$set_ms"
+    echo "bench: $name start $r: ${start_s} s to forwarding, $((mem_kb / 1024)) MB"
+  done
+done
+
+# Forwarding over the 65,536 vifs: the same IP packets, tagged across every vif or untagged on
+# the port, alternating, one worker, pcap -> null as in run.sh.
+echo "bench: forwarding: $frames frames, tagged over 65,536 vifs vs untagged, $runs pairs"
+tag=() untag=() tag_cpu=() untag_cpu=()
+for r in $(seq "$runs"); do
+  config=$tmp/fwd_tagged.yaml sock=$tmp/fwd_tagged.sock
+  run_vrouterd "t$r"; tag+=("$result"); tag_cpu+=("$cpu")
+  config=$tmp/fwd_untagged.yaml sock=$tmp/fwd_untagged.sock
+  run_vrouterd "u$r"; untag+=("$result"); untag_cpu+=("$cpu")
+  echo "bench: pair $r: tagged ${tag[-1]} Mpps (cpu ${tag_cpu[-1]}), untagged ${untag[-1]} Mpps (cpu ${untag_cpu[-1]})"
+done
+
+# shellcheck disable=SC2086  # the per-size lists are space-separated on purpose
+{
+  read -r base_mem _ _ < <(stats ${mem[base]})
+  echo
+  printf '%-10s %-22s %-22s %-30s\n' vifs 'to forwarding, s' 'memory per vif, B' 'link set group mtu, ms'
+  printf '%-10s %-22s %-22s %-30s\n' '' 'median (min-max)' 'median (target <= 1024)' 'median / max (target)'
+  for name in s65536 s1048576; do
+    n=${name#s}
+    read -r s_med s_min s_max < <(stats ${start[$name]})
+    read -r m_med _ _ < <(stats ${mem[$name]})
+    mapfile -t lat < <(printf '%s' "${sets_all[$name]}")
+    read -r l_med _ l_max < <(stats "${lat[@]}")
+    per_vif=$(awk -v m="$m_med" -v b="$base_mem" -v n="$n" 'BEGIN { printf "%.0f", (m - b) * 1024 / n }')
+    target=$([ "$n" = 65536 ] && echo 10 || echo 100)
+    printf '%-10s %-22s %-22s %-30s\n' "$n" "$s_med ($s_min-$s_max)" "$per_vif" \
+      "$l_med / $l_max (<= $target)"
+  done
+  read -r t_med t_min t_max < <(stats "${tag[@]}")
+  read -r u_med u_min u_max < <(stats "${untag[@]}")
+  ratio=$(awk -v a="$t_med" -v b="$u_med" 'BEGIN { printf "%.2f", a / b }')
+  echo
+  printf 'forwarding, Mpps median (min-max): tagged over 65,536 vifs %s (%s-%s), untagged %s (%s-%s)\n' \
+    "$t_med" "$t_min" "$t_max" "$u_med" "$u_min" "$u_max"
+  echo "ratio tagged/untagged: $ratio (target >= 0.80: $(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "met" : "NOT met" }'))"
+  echo "memory per vif = (RSS + hugepages with the template - without it) / vifs, medians of $runs starts"
+}
