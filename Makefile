@@ -35,6 +35,7 @@ demo: build hugepages
 
 bench: build hugepages
 	@bash tests/bench/run.sh
+	@bash tests/bench/vifs.sh
 
 clean:
 	rm -rf $(BUILD)

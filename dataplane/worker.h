@@ -82,6 +82,12 @@ class Worker {
   rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast);
   // A tagged frame: finds its sub-interface and takes the tags out. Returns kNoVif when dropped.
   uint32_t Untag(uint16_t port, rte_mbuf* m);
+  // The vif a tagged frame's tags name: kNoVif for unknown tags, kTruncatedTags when the frame
+  // ends inside them, and the port itself for an untagged frame.
+  static constexpr uint32_t kTruncatedTags = kNoVif - 1;
+  uint32_t TagsToVif(uint16_t port, const uint8_t* h, uint16_t len, uint16_t* tag_bytes) const;
+  // Starts loading a tagged frame's vif view and counters, before the frame is looked at.
+  void PrefetchVif(uint16_t port, const rte_mbuf* m) const;
   // Whether an impairment profile drops this packet now.
   bool Impaired(uint32_t profile);
   // Returns false when the packet was dropped.
