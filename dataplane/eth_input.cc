@@ -6,7 +6,7 @@
 
 namespace vr::dataplane {
 
-rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast) {
+rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast) {
   m->port = port;  // PMDs set it too; tests and InQ re-injection may not
   SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
@@ -15,9 +15,8 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast)
   }
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   uint32_t vif = port;
-  if (unlikely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
-               eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_QINQ))) {
-    vif = Untag(port, m);
+  if (unlikely(c.tag_bytes != 0)) {
+    vif = Untag(m, c);
     if (vif == kNoVif) return nullptr;
     eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   }
@@ -61,8 +60,10 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast)
   return nullptr;
 }
 
-uint32_t Worker::TagsToVif(uint16_t port, const uint8_t* h, uint16_t len,
-                          uint16_t* tag_bytes) const {
+Worker::Classified Worker::ClassifyFrame(uint16_t port, const rte_mbuf* m) const {
+  uint16_t len = rte_pktmbuf_data_len(m);
+  if (unlikely(len < sizeof(rte_ether_hdr))) return {port, 0};  // EthInput drops it
+  const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
   auto be16 = [h](int at) {
     uint16_t v;
     memcpy(&v, h + at, sizeof(v));
@@ -70,62 +71,45 @@ uint32_t Worker::TagsToVif(uint16_t port, const uint8_t* h, uint16_t len,
   };
   uint16_t type = be16(12);
   if (type == RTE_ETHER_TYPE_VLAN) {
-    if (unlikely(len < sizeof(rte_ether_hdr) + 4)) return kTruncatedTags;
-    *tag_bytes = 4;
+    if (unlikely(len < sizeof(rte_ether_hdr) + 4)) return {kTruncatedTags, 4};
     uint32_t vif = vifs_->Classify(port, false, be16(14) & 0xfff, 0);
     // Double 802.1Q tags are QinQ too: much gear sends 0x8100 outside, and af_packet puts back
     // the outer tag the kernel took out as 0x8100, whatever it was.
     if (vif == kNoVif && len >= sizeof(rte_ether_hdr) + 8 && be16(16) == RTE_ETHER_TYPE_VLAN) {
-      *tag_bytes = 8;
-      vif = vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff);
+      return {vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff), 8};
     }
-    return vif;
+    return {vif, 4};
   }
   if (type == RTE_ETHER_TYPE_QINQ) {  // 802.1ad: an S-tag, then a C-tag
-    if (unlikely(len < sizeof(rte_ether_hdr) + 8)) return kTruncatedTags;
-    *tag_bytes = 8;
-    return be16(16) == RTE_ETHER_TYPE_VLAN
-               ? vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff)
-               : kNoVif;
+    if (unlikely(len < sizeof(rte_ether_hdr) + 8)) return {kTruncatedTags, 8};
+    if (be16(16) != RTE_ETHER_TYPE_VLAN) return {kNoVif, 8};
+    return {vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff), 8};
   }
-  *tag_bytes = 0;
-  return port;
+  return {port, 0};
 }
 
-void Worker::PrefetchVif(uint16_t port, const rte_mbuf* m) const {
-  uint16_t len = rte_pktmbuf_data_len(m);
-  if (unlikely(len < sizeof(rte_ether_hdr))) return;
-  uint16_t tag_bytes;
-  uint32_t vif = TagsToVif(port, rte_pktmbuf_mtod(m, const uint8_t*), len, &tag_bytes);
-  if (tag_bytes == 0 || vif >= kTruncatedTags) return;
-  rte_prefetch0(&vifs_->vif(vif));
-  rte_prefetch0(&vif_counters_[vif]);
-}
-
-uint32_t Worker::Untag(uint16_t port, rte_mbuf* m) {
-  auto* h = rte_pktmbuf_mtod(m, uint8_t*);
-  uint16_t tag_bytes = 0;
-  uint32_t vif = TagsToVif(port, h, rte_pktmbuf_data_len(m), &tag_bytes);
-  if (unlikely(vif == kTruncatedTags)) {
+uint32_t Worker::Untag(rte_mbuf* m, Classified c) {
+  if (unlikely(c.vif == kTruncatedTags)) {
     Drop(m, DropReason::kEthTruncated);
     return kNoVif;
   }
-  if (unlikely(vif == kNoVif)) {
+  if (unlikely(c.vif == kNoVif)) {
     Drop(m, DropReason::kVlanUnknown);
     return kNoVif;
   }
-  // From here the frame is untagged: the MACs move up against the inner EtherType.
-  // Both loads before either store, since the ranges overlap: fixed sizes the compiler keeps
-  // in registers, where a memmove would be a library call per frame.
+  // From here the frame is untagged: the MACs move up against the inner EtherType. Both loads
+  // before either store, since the ranges overlap: fixed sizes the compiler keeps in registers,
+  // where a memmove would be a library call per frame.
+  auto* h = rte_pktmbuf_mtod(m, uint8_t*);
   uint64_t macs_lo;
   uint32_t macs_hi;
   memcpy(&macs_lo, h, sizeof(macs_lo));
   memcpy(&macs_hi, h + 8, sizeof(macs_hi));
-  memcpy(h + tag_bytes, &macs_lo, sizeof(macs_lo));
-  memcpy(h + tag_bytes + 8, &macs_hi, sizeof(macs_hi));
-  rte_pktmbuf_adj(m, tag_bytes);
-  SetPacketVif(m, vif);
-  return vif;
+  memcpy(h + c.tag_bytes, &macs_lo, sizeof(macs_lo));
+  memcpy(h + c.tag_bytes + 8, &macs_hi, sizeof(macs_hi));
+  rte_pktmbuf_adj(m, c.tag_bytes);
+  SetPacketVif(m, c.vif);
+  return c.vif;
 }
 
 }  // namespace vr::dataplane

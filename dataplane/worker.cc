@@ -67,8 +67,13 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   // Frames for sub-interfaces each need their vif's view and counters, lines scattered over
   // tables of up to 2^24 entries: classifying the burst ahead lets those misses overlap too.
-  if (vifs_->find_classifier(port) != nullptr) {
-    for (uint16_t i = 0; i < n; ++i) PrefetchVif(port, pkts[i]);
+  Classified cls[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    cls[i] = ClassifyFrame(port, pkts[i]);
+    if (cls[i].tag_bytes != 0 && cls[i].vif != kNoVif && cls[i].vif != kTruncatedTags) {
+      rte_prefetch0(&vifs_->vif(cls[i].vif));
+      rte_prefetch0(&vif_counters_[cls[i].vif]);
+    }
   }
 
   // Three passes: parse and validate, look every destination up at once, then act per packet.
@@ -82,7 +87,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint32_t k = 0;
   for (uint16_t i = 0; i < n; ++i) {
     bool group = false;
-    rte_ipv4_hdr* ip = EthInput(port, pkts[i], &group);
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], cls[i], &group);
     if (ip == nullptr || !Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;

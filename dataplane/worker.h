@@ -79,15 +79,19 @@ class Worker {
  private:
   // Stages, one per file: eth_input.cc, ip4_input.cc, ip4_forward.cc, icmp4.cc, ip4_output.cc.
   // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted or dropped.
-  rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, bool* link_broadcast);
-  // A tagged frame: finds its sub-interface and takes the tags out. Returns kNoVif when dropped.
-  uint32_t Untag(uint16_t port, rte_mbuf* m);
-  // The vif a tagged frame's tags name: kNoVif for unknown tags, kTruncatedTags when the frame
-  // ends inside them, and the port itself for an untagged frame.
+  // The vif a frame's tags name, found before the frame is processed: the port itself with
+  // tag_bytes 0 for an untagged frame; kNoVif for unknown tags; kTruncatedTags when the frame
+  // ends inside them.
   static constexpr uint32_t kTruncatedTags = kNoVif - 1;
-  uint32_t TagsToVif(uint16_t port, const uint8_t* h, uint16_t len, uint16_t* tag_bytes) const;
-  // Starts loading a tagged frame's vif view and counters, before the frame is looked at.
-  void PrefetchVif(uint16_t port, const rte_mbuf* m) const;
+  struct Classified {
+    uint32_t vif;
+    uint16_t tag_bytes;
+  };
+  Classified ClassifyFrame(uint16_t port, const rte_mbuf* m) const;
+  rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast);
+  // A tagged frame: drops it when its tags named no vif, or takes them out. Returns kNoVif when
+  // dropped.
+  uint32_t Untag(rte_mbuf* m, Classified c);
   // Whether an impairment profile drops this packet now.
   bool Impaired(uint32_t profile);
   // Returns false when the packet was dropped.
