@@ -182,12 +182,10 @@ absl::StatusOr<uint32_t> Lpm4::AllocGroup() {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "FIB full: all %u /24s that may hold longer prefixes are in use", tbl8_groups_));
   }
-  ++groups_in_use_;
   return g;
 }
 
 void Lpm4::FreeGroup(uint32_t g) {
-  --groups_in_use_;
   if (rcu_ == nullptr) {
     free_groups_.push_back(g);
   } else {

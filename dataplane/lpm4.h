@@ -44,8 +44,6 @@ class Lpm4 {
   // prefix replaces its value.
   absl::Status Add(uint32_t prefix, uint8_t len, uint32_t value);
   absl::Status Delete(uint32_t prefix, uint8_t len);
-  size_t routes() const { return routes_.size() + (default_.load(std::memory_order_relaxed) != kMiss); }
-  uint32_t tbl8_groups_in_use() const { return groups_in_use_; }
 
   // Workers. `dst` in host order.
   uint32_t Lookup(uint32_t dst) const {
@@ -99,7 +97,6 @@ class Lpm4 {
   std::vector<uint32_t> free_groups_;
   std::deque<std::pair<uint32_t, uint64_t>> retired_;  // group, RCU token of its retirement
   uint32_t next_group_ = 0;
-  uint32_t groups_in_use_ = 0;
 };
 
 }  // namespace vr::dataplane

@@ -62,20 +62,28 @@ worker_ns() {
 # CPU share of a window: worker_ns delta over wall-clock delta.
 share() { awk -v c0="$1" -v c1="$2" -v t0="$3" -v t1="$4" 'BEGIN { printf "%.2f", (c1 - c0) / 1e9 / (t1 - t0) }'; }
 
-# Sets `result` (Mpps) and `cpu` (the worker's CPU share). Not a $(...) function: the child's
-# PID must stay visible to the traps.
-run_vrouterd() {
-  local log=$tmp/vrouterd.$1.log i t0 t1 c0 c1
-  rm -f "$sock"
-  # vrouterd takes lcores 0-1 itself (control + one worker) and runs --in-memory.
-  "$build/vrouterd" --config "$config" >"$log" 2>&1 &
+# Starts vrouterd on config $1 with its log in $2 and waits, polling every 10 ms, until it says it
+# is forwarding; dies with the log after 60 s or if it exits. Sets `child`. vrouterd takes lcores
+# 0-1 itself (control + one worker) and runs --in-memory. Not a $(...) function: the child's PID
+# must stay visible to the traps.
+start_vrouterd() {
+  local i
+  "$build/vrouterd" --config "$1" >"$2" 2>&1 &
   child=$!
-  for i in $(seq 300); do
-    grep -q 'forwarding:' "$log" && break
-    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "vrouterd exited during start-up"; }
-    sleep 0.1
+  for i in $(seq 6000); do
+    grep -q 'forwarding:' "$2" && return 0
+    kill -0 "$child" 2>/dev/null || { show_log "$2"; die "vrouterd ($1) exited during start-up"; }
+    sleep 0.01
   done
-  grep -q 'forwarding:' "$log" || { show_log "$log"; die "vrouterd did not start forwarding in 30 s"; }
+  show_log "$2"
+  die "vrouterd ($1) did not start forwarding in 60 s"
+}
+
+# Sets `result` (Mpps) and `cpu` (the worker's CPU share).
+run_vrouterd() {
+  local log=$tmp/vrouterd.$1.log t0 t1 c0 c1
+  rm -f "$sock"
+  start_vrouterd "$config" "$log"
   if grep -q 'no hugepages' "$log"; then
     echo "bench: warning: vrouterd runs without hugepages; its rate is not comparable" >&2
   fi

@@ -96,15 +96,8 @@ measure_start() {
   local name=$1 log=$tmp/$1.start.log sock=$tmp/$1.sock i t0 t1 mtu n
   rm -f "$sock"
   t0=$EPOCHREALTIME
-  "$build/vrouterd" --config "$tmp/$name.yaml" >"$log" 2>&1 &
-  child=$!
-  for i in $(seq 6000); do
-    grep -q 'forwarding:' "$log" && break
-    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "vrouterd ($name) exited during start-up"; }
-    sleep 0.01
-  done
+  start_vrouterd "$tmp/$name.yaml" "$log"
   t1=$EPOCHREALTIME
-  grep -q 'forwarding:' "$log" || { show_log "$log"; die "vrouterd ($name) did not forward in 60 s"; }
   start_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
   mem_kb=$(memory_kb "$child")
   set_ms=""
