@@ -222,6 +222,8 @@ struct ControlConfig {
 struct MetricsConfig {
   // HOST:PORT the Prometheus endpoint listens on (IPv4 address or [IPv6]); empty: no endpoint.
   std::string listen = "127.0.0.1:9420";
+  // Per-vif series on /metrics/interfaces for at most this many vifs; 0: that path is not served.
+  uint32_t interfaces = 0;
   bool operator==(const MetricsConfig&) const = default;
 };
 

@@ -36,7 +36,7 @@ constexpr std::array<std::string_view, 11> kTopKeys = {
     "dataplane", "control", "metrics", "arp",  "icmp",      "group_file",
     "groups",    "ports",   "vifs",    "routes", "neighbours"};
 constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
-constexpr std::array<std::string_view, 1> kMetricsKeys = {"listen"};
+constexpr std::array<std::string_view, 2> kMetricsKeys = {"listen", "interfaces"};
 constexpr std::array<std::string_view, 6> kGroupKeys = {"id",    "name",       "mtu",
                                                         "state", "impairment", "templates"};
 constexpr std::array<std::string_view, 5> kImpairmentKeys = {"mode", "percent", "seed", "on_ms",
@@ -666,17 +666,18 @@ absl::Status Loader::ReadMetrics(const Fields& top, MetricsConfig* m) const {
     // HOST:PORT with a numeric port, or "" / "off" for no endpoint.
     if (v.empty() || v == "off") {
       m->listen.clear();
-      return absl::OkStatus();
+    } else {
+      size_t colon = v.rfind(':');
+      uint32_t port = 0;
+      bool ok = colon != std::string::npos && colon > 0 &&
+                absl::SimpleAtoi(v.substr(colon + 1), &port) && port >= 1 && port <= 65535 &&
+                v.find_first_of(" /") == std::string::npos;
+      if (!ok) return Expected(*listen, "HOST:PORT (e.g. 127.0.0.1:9420), or off");
+      m->listen = v;
     }
-    size_t colon = v.rfind(':');
-    uint32_t port = 0;
-    bool ok = colon != std::string::npos && colon > 0 &&
-              absl::SimpleAtoi(v.substr(colon + 1), &port) && port >= 1 && port <= 65535 &&
-              v.find_first_of(" /") == std::string::npos;
-    if (!ok) return Expected(*listen, "HOST:PORT (e.g. 127.0.0.1:9420), or off");
-    m->listen = v;
   }
-  return absl::OkStatus();
+  // A million vifs' series would be a scrape of hundreds of megabytes: the cap keeps it sane.
+  return ReadUint(*f, {"interfaces", 0, 1u << 20, &m->interfaces});
 }
 
 absl::Status Loader::ReadControl(const Fields& top, ControlConfig* c) const {

@@ -220,6 +220,7 @@ std::string FormatConfig(const Config& c) {
   if (!c.control.group.empty()) Key(&out, "  ", "group", Scalar(c.control.group));
   out.append("\nmetrics:\n");
   Key(&out, "  ", "listen", c.metrics.listen.empty() ? std::string("off") : Scalar(c.metrics.listen));
+  Key(&out, "  ", "interfaces", c.metrics.interfaces);
 
   out.append("\narp:\n");
   Key(&out, "  ", "hold_packets", c.arp.hold_packets);

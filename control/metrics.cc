@@ -49,6 +49,11 @@ void MetricsServer::Publish(std::vector<prometheus::MetricFamily> families) {
   snapshot_->Set(std::move(families));
 }
 
+void MetricsServer::ServeInterfaces(std::shared_ptr<prometheus::Collectable> collectable) {
+  interfaces_ = std::move(collectable);
+  exposer_->RegisterCollectable(interfaces_, "/metrics/interfaces");
+}
+
 uint64_t MetricsServer::scrapes() const { return snapshot_->scrapes(); }
 
 std::vector<prometheus::MetricFamily> MetricsServer::Snapshot::Collect() const {

@@ -36,6 +36,8 @@ class MetricsServer {
 
   // Control lcore: replaces what scrapes see.
   void Publish(std::vector<prometheus::MetricFamily> families);
+  // Also serves `collectable` on /metrics/interfaces, for as long as this server lives.
+  void ServeInterfaces(std::shared_ptr<prometheus::Collectable> collectable);
   uint64_t scrapes() const;
 
  private:
@@ -53,7 +55,8 @@ class MetricsServer {
 
   MetricsServer() = default;
   std::shared_ptr<Snapshot> snapshot_ = std::make_shared<Snapshot>();
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<prometheus::Collectable> interfaces_;
+  std::unique_ptr<prometheus::Exposer> exposer_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace vr::control

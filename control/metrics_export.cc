@@ -13,8 +13,30 @@ namespace vr::control {
 
 using dataplane::ReadCounter;
 
+void Router::PublishInterfaceDirectory() {
+  // Names of template members are computed, not stored: the directory is rebuilt only when a
+  // vif comes, goes or moves, a reload may have renamed groups, or the cap changed.
+  std::tuple<uint64_t, uint64_t, uint32_t> key{vifs_->changes(), reloads_ok_,
+                                                config_.metrics.interfaces};
+  if (key == interface_directory_key_) return;
+  interface_directory_key_ = key;
+  auto dir = std::make_shared<InterfaceMetrics::Directory>();
+  const uint32_t cap = config_.metrics.interfaces;
+  dir->entries.reserve(std::min<uint64_t>(cap, vifs_->size()));
+  vifs_->ForEach([&](uint32_t id) {
+    if (dir->entries.size() == cap) return false;
+    const VifRecord* r = vifs_->record(id);
+    uint32_t group = r != nullptr ? r->group : vifs_->BlockOf(id)->group;
+    dir->entries.push_back({id, vifs_->Name(id), config::GroupName(config_, group)});
+    return true;
+  });
+  dir->omitted = vifs_->size() - dir->entries.size();
+  interface_metrics_->Publish(std::move(dir));
+}
+
 void Router::PublishMetrics() {
   if (metrics_ == nullptr) return;
+  if (interface_metrics_ != nullptr) PublishInterfaceDirectory();
   MetricsBuilder b;
   b.Gauge("vrouter_build_info", "vrouter version; always 1").Add({{"version", VR_VERSION}}, 1);
 

@@ -51,6 +51,9 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
   }
   if (next.control.group != cur.control.group) return restart("control.group");
   if (next.metrics.listen != cur.metrics.listen) return restart("metrics.listen");
+  if ((next.metrics.interfaces == 0) != (cur.metrics.interfaces == 0)) {
+    return restart("metrics.interfaces (serving /metrics/interfaces or not)");
+  }
   for (const auto& np : next.ports) {
     const config::PortConfig* op = nullptr;
     for (const auto& p : cur.ports) {

@@ -164,6 +164,12 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     auto metrics = MetricsServer::Start(listen);
     if (!metrics.ok()) return metrics.status();
     metrics_ = std::move(*metrics);
+    if (config_.metrics.interfaces > 0) {
+      std::vector<const dataplane::Worker*> workers;
+      for (const auto& w : workers_) workers.push_back(w.get());
+      interface_metrics_ = std::make_shared<InterfaceMetrics>(std::move(workers));
+      metrics_->ServeInterfaces(interface_metrics_);
+    }
   }
   return absl::OkStatus();
 }

@@ -10,10 +10,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "config/config.h"
+#include "control/interface_metrics.h"
 #include "control/neighbours.h"
 #include "control/nexthops.h"
 #include "control/vifs.h"
@@ -122,6 +124,7 @@ class Router {
   Totals SumCounters() const;
   // metrics_export.cc: every series /metrics serves, built on the control lcore.
   void PublishMetrics();
+  void PublishInterfaceDirectory();
 
   std::string ShowStats(bool json) const;
   std::string ShowRoutes(bool json) const;
@@ -156,6 +159,9 @@ class Router {
   dataplane::CoreCounters control_counters_;
   std::unique_ptr<ControlSocket> socket_;
   std::unique_ptr<MetricsServer> metrics_;
+  // /metrics/interfaces, when metrics.interfaces asks for it; rebuilt when this key changes.
+  std::shared_ptr<InterfaceMetrics> interface_metrics_;
+  std::tuple<uint64_t, uint64_t, uint32_t> interface_directory_key_{~0ull, 0, 0};
   uint32_t nh_local_ = 0, nh_broadcast_ = 0, nh_blackhole_ = 0, nh_unreachable_ = 0;
 };
 

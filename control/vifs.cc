@@ -171,6 +171,7 @@ absl::Status Vifs::Publish(uint16_t port, uint16_t outer, uint16_t inner, uint32
 absl::Status Vifs::AddPort(uint16_t port, const std::string& name, const rte_ether_addr& mac,
                            uint32_t mtu, bool up, uint32_t group,
                            const std::vector<config::Ip4Prefix>& addresses) {
+  ++changes_;
   auto slot = AcquireGroup(group);
   if (!slot.ok()) return slot.status();
   FillView(port, port, 0, 0, mac, *slot, mtu, addresses);
@@ -195,6 +196,7 @@ absl::StatusOr<uint32_t> Vifs::AddSub(const std::string& name, uint16_t port, ui
                                       uint16_t inner, const rte_ether_addr& mac, uint32_t group,
                                       uint32_t default_mtu, const VifSettings& own,
                                       const std::vector<config::Ip4Prefix>& addresses) {
+  ++changes_;
   if (names_.contains(name)) return absl::AlreadyExistsError("a vif named " + name + " exists");
   if (table_->Classify(port, inner != 0, outer, inner) != dataplane::kNoVif) {
     return absl::AlreadyExistsError(
@@ -229,6 +231,7 @@ absl::StatusOr<uint32_t> Vifs::AddSub(const std::string& name, uint16_t port, ui
 absl::StatusOr<Block*> Vifs::AddBlock(uint16_t port, const rte_ether_addr& parent_mac,
                                       uint32_t default_mtu, uint32_t group,
                                       const config::TemplateConfig& t) {
+  ++changes_;
   uint32_t n = t.size();
   for (uint32_t i = 0; i < n; ++i) {
     config::TemplateMemberInfo m = config::TemplateMember(t, i);
@@ -272,6 +275,7 @@ absl::StatusOr<Block*> Vifs::AddBlock(uint16_t port, const rte_ether_addr& paren
 }
 
 void Vifs::Unpublish(uint32_t id) {
+  ++changes_;
   const VifRecord* r = record(id);
   if (r == nullptr || r->kind == VifKind::kPort) return;
   dataplane::PortClassifier& c = table_->classifier(r->port);
@@ -283,6 +287,7 @@ void Vifs::Unpublish(uint32_t id) {
 }
 
 void Vifs::UnpublishBlock(const Block& b) {
+  ++changes_;
   dataplane::PortClassifier& c = table_->classifier(b.port);
   for (uint32_t i = 0; i < b.count; ++i) {
     config::TemplateMemberInfo m = config::TemplateMember(b.tmpl, i);
@@ -295,6 +300,7 @@ void Vifs::UnpublishBlock(const Block& b) {
 }
 
 void Vifs::ReleaseVif(uint32_t id) {
+  ++changes_;
   auto it = records_.find(id);
   if (it == records_.end()) return;
   dataplane::VifView& v = table_->vif(id);
@@ -307,6 +313,7 @@ void Vifs::ReleaseVif(uint32_t id) {
 }
 
 void Vifs::ReleaseBlock(const Block* b) {
+  ++changes_;
   for (uint32_t i = 0; i < b->count; ++i) table_->vif(b->first + i).kind = VifKind::kUnused;
   auto g = groups_.find(b->group);
   if (g != groups_.end()) g->second.members -= b->count - 1;
@@ -380,6 +387,7 @@ absl::Status Vifs::SetGroup(uint32_t group, const VifSettings& settings) {
 }
 
 absl::Status Vifs::MoveToGroup(uint32_t id, uint32_t group) {
+  ++changes_;
   VifRecord* r = record(id);
   if (r == nullptr) return absl::NotFoundError(absl::StrFormat("no vif %u", id));
   if (r->group == group) return absl::OkStatus();

@@ -121,6 +121,9 @@ class Vifs {
   uint32_t GroupSlot(uint32_t group) const;
   const config::ImpairmentConfig* Profile(uint32_t index) const;
   uint32_t high_water() const { return next_id_; }
+  // Bumped whenever a vif comes, goes or changes group: what a listing by name and group, such
+  // as /metrics/interfaces, must be rebuilt after.
+  uint64_t changes() const { return changes_; }
 
  private:
   uint32_t NextStamp() { return ++stamp_; }
@@ -138,6 +141,7 @@ class Vifs {
   dataplane::VifTable* table_;
   std::function<void()> synchronize_;
   uint32_t stamp_ = 0;
+  uint64_t changes_ = 0;
   std::map<uint32_t, VifRecord> records_;
   std::map<uint32_t, Block> blocks_;  // by first id
   absl::flat_hash_map<std::string, uint32_t> names_;  // records' names only

@@ -151,9 +151,16 @@ TEST(ParseConfig, MetricsListen) {
   c = ParseConfig(WithPorts("metrics:\n  listen: 0.0.0.0:9100\n"), "t.yaml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->metrics.listen, "0.0.0.0:9100");
-  c = ParseConfig(WithPorts("metrics:\n  listen: off\n"), "t.yaml");
+  EXPECT_EQ(c->metrics.interfaces, 0u) << "no per-vif series unless asked";
+  c = ParseConfig(WithPorts("metrics:\n  listen: off\n  interfaces: 500\n"), "t.yaml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->metrics.listen, "");
+  EXPECT_EQ(c->metrics.interfaces, 500u);
+  c = ParseConfig(WithPorts("metrics:\n  interfaces: 2000000\n"), "t.yaml");
+  ASSERT_FALSE(c.ok());
+  std::string first_line(c.status().message().substr(0, c.status().message().find('\n')));
+  EXPECT_EQ(first_line,
+            "t.yaml:9:15: interfaces: expected an integer between 0 and 1048576, got '2000000'");
 }
 
 TEST(ParseConfig, EmptySectionsAndListsAreAllowed) {

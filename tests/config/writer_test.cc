@@ -311,6 +311,7 @@ TEST(FormatConfig, WritesEveryKeyInAFixedOrder) {
             "\n"
             "metrics:\n"
             "  listen: 127.0.0.1:9420\n"
+            "  interfaces: 0\n"
             "\n"
             "arp:\n"
             "  hold_packets: 16\n"

@@ -43,6 +43,7 @@ control:
   socket: @SOCKET@
 metrics:
   listen: {EXPORTER[0]}:{EXPORTER[1]}
+  interfaces: 1
 groups:
   - id: 10
     name: customers
@@ -437,6 +438,40 @@ class MetricsTest(RouterTestCase):
         self.router.ctl("link", "set", "dev", "b", "up")
         self.assertEqual(self.values(['vrouter_port_admin_up{port="b"}'])
                          ['vrouter_port_admin_up{port="b"}'], 1)
+
+    def interfaces(self):
+        """/metrics/interfaces as text and as {series: value}; its counters are read at scrape
+        time, so no snapshot lag applies."""
+        status, _, body = http_get(self.topo.r, EXPORTER, "/metrics/interfaces")
+        self.assertEqual(status, 200, body)
+        values = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                series, value = line.rsplit(" ", 1)
+                values[series] = float(value)
+        return body, values
+
+    def test_per_interface_series_are_capped_and_count_the_traffic(self):
+        # CONFIG caps /metrics/interfaces at one interface: port a (vif 0) is reported, port b
+        # is left out and counted as left out.
+        text, before = self.interfaces()
+        r = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, f"promtool check metrics:\n{r.stdout}{r.stderr}")
+        self.assertEqual(before["vrouter_interfaces_exported"], 1)
+        self.assertEqual(before["vrouter_interfaces_omitted"], 1)
+        rx = 'vrouter_interface_receive_packets_total{interface="a",group="default"}'
+        rx_bytes = 'vrouter_interface_receive_bytes_total{interface="a",group="default"}'
+        self.assertIn(rx, before)
+        self.assertEqual([k for k in before if 'interface="b"' in k], [])
+        self.assertNotIn("vrouter_interface_", self.scrape(), "per-vif series stay off /metrics")
+        n, size = 40, 100
+        self.assertEqual(self.send_udp_a_to_b(n, size), n)
+        _, after = self.interfaces()
+        # At least the datagrams; a stray ARP refresh may add one or two frames, no more.
+        self.assertGreaterEqual(after[rx] - before[rx], n)
+        self.assertLess(after[rx] - before[rx], n + 5)
+        self.assertGreaterEqual(after[rx_bytes] - before[rx_bytes], n * (14 + 20 + 8 + size))
 
     # --- counters move by exactly the traffic --------------------------------------------------
 
