@@ -79,7 +79,8 @@ start_vrouterd() {
   die "vrouterd ($1) did not start forwarding in 60 s"
 }
 
-# Sets `result` (Mpps) and `cpu` (the worker's CPU share).
+# Sets `result` (Mpps) and `cpu` (the worker's CPU share) of one window of vrouterd on $config,
+# run $1; with $2 and $3, scrapes path $2 of its metrics endpoint ($metrics_port) every $3 s.
 run_vrouterd() {
   local log=$tmp/vrouterd.$1.log t0 t1 c0 c1
   rm -f "$sock"
@@ -88,13 +89,19 @@ run_vrouterd() {
     echo "bench: warning: vrouterd runs without hugepages; its rate is not comparable" >&2
   fi
   sleep "$warmup"
-  if [ "${2:-}" = scrape ]; then
-    # Prometheus scrapes every 15 s by default; ten a second makes any cost visible.
-    ( while :; do
-        # A scrape that fails is recorded, so the cost is never measured on fewer than asked.
-        curl -sf -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port/metrics" \
-          >>"$tmp/scrape.times" || echo failed >>"$tmp/scrape.failed"
-        sleep 0.1
+  if [ -n "${2:-}" ]; then
+    # Scrapes of path $2 every $3 seconds through the window, each timed by curl (request to
+    # last byte) into $tmp/scrape$2.times with / as _. A scrape that fails is recorded, so the
+    # cost is never measured on fewer than asked.
+    # The scraper stays on lcore 0's core (the control lcore's, where the endpoint's threads run
+    # too): Prometheus runs on another machine, so a curl on the worker's core would measure the
+    # scraper, not the router.
+    local times=$tmp/scrape${2//\//_}
+    ( taskset -p -c 0 "$BASHPID" >/dev/null
+      while :; do
+        curl -sf -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port$2" \
+          >>"$times.times" || echo failed >>"$times.failed"
+        sleep "$3"
       done ) &
     scraper=$!
   fi

@@ -4,7 +4,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 runs=${BENCH_RUNS:-5}
-scrape_runs=${BENCH_SCRAPE_RUNS:-3}  # pairs of vrouterd runs without and with scrapes
 routes=10000
 frames=1024
 target=0.50
@@ -160,27 +159,3 @@ if [ "$busy" -eq 1 ]; then
   echo "         other processes share the cores, so the rates above are low and noisy."
   printf "         Per CPU-second: vrouterd %s, testpmd %s Mpps, ratio %.2f\n" "$vr_nmed" "$tp_nmed" "$(div "$vr_nmed" "$tp_nmed")"
 fi
-
-# What a metrics scrape costs: vrouterd alone, alternately without and with ten scrapes a second
-# of /metrics during the window. The scrape time is curl's, request to last byte.
-echo
-echo "bench: scrape cost: $scrape_runs pairs of vrouterd runs, without and with 10 scrapes/s"
-rm -f "$tmp/scrape.times" "$tmp/scrape.failed"
-quiet=() scraped=()
-for r in $(seq "$scrape_runs"); do
-  run_vrouterd "q$r"; quiet+=("$result")
-  run_vrouterd "s$r" scrape; scraped+=("$result")
-  echo "bench: pair $r: without ${quiet[-1]} Mpps, with scrapes ${scraped[-1]} Mpps"
-done
-[ -s "$tmp/scrape.times" ] || die "no scrape answered"
-[ ! -e "$tmp/scrape.failed" ] || die "$(wc -l <"$tmp/scrape.failed") scrapes of /metrics failed"
-read -r q_med _ _ < <(stats "${quiet[@]}")
-read -r s_med _ _ < <(stats "${scraped[@]}")
-mapfile -t times < <(awk '{ printf "%.3f\n", $1 * 1000 }' "$tmp/scrape.times")
-read -r t_med _ t_max < <(stats "${times[@]}")
-echo
-printf '%-34s %s\n' "scrapes" "${#times[@]}"
-printf '%-34s %s ms median, %s ms max\n' "scrape time (2 ports, no vifs yet)" "$t_med" "$t_max"
-printf '%-34s %s Mpps without, %s Mpps with\n' "forwarding (medians)" "$q_med" "$s_med"
-printf '%-34s %.1f%%\n' "forwarding cost of scraping" \
-  "$(awk -v q="$q_med" -v s="$s_med" 'BEGIN { print (q - s) / q * 100 }')"

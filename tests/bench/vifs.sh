@@ -3,7 +3,7 @@
 # table: YAML to forwarding, memory per vif, group MTU change end to end, tagged forwarding rate.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-runs=${BENCH_VIF_RUNS:-3}   # starts per size, and pairs of tagged/untagged forwarding runs
+runs=${BENCH_VIF_RUNS:-3}   # starts per size, and rounds of forwarding runs
 sets=11                     # `link set group` requests timed per start
 # Frames spread over every one of the 65,536 vifs; infinite_rx keeps them all in nbufs, so the
 # pool holds them twice over.
@@ -14,16 +14,20 @@ nbufs=131071
 # 10.0.0.0: a million /31s do not fit in the test ranges, and no frame ever carries these
 # addresses (the traffic below goes from 198.18.0.0/16 to 198.19.0.0/17, between vdevs only).
 # `base` is the same router without the template, for memory per vif.
-"$python" - "$tmp" "$frames" "$nbufs" <<'EOF'
+# The forwarding configs serve metrics, per-interface series included, on a free loopback port.
+metrics_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$python" - "$tmp" "$frames" "$nbufs" "$metrics_port" <<'EOF'
 import struct, sys
 
-tmp, frames, nbufs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+tmp, frames, nbufs, metrics_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
-def config(name, outers, in_dev):
+def config(name, outers, in_dev, metrics=False):
     lines = [
         'dataplane:', '  workers: 1', f'  nbufs: {nbufs}',
         'control:', f'  socket: {tmp}/{name}.sock',
-        'metrics:', '  listen: "off"',
+        'metrics:',
+        f'  listen: 127.0.0.1:{metrics_port}' if metrics else '  listen: "off"',
+        f'  interfaces: {frames}' if metrics else '  interfaces: 0',
         'ports:',
         '  - name: in', f'    device: {in_dev}', '    mac: 02:00:00:00:00:01',
         '    addresses: [198.18.254.1/24]',
@@ -45,7 +49,7 @@ config('base', 0, null_in)
 config('s65536', 32, null_in)
 config('s1048576', 512, null_in)
 for kind in ('tagged', 'untagged'):
-    config(f'fwd_{kind}', 32, f'net_pcap0,rx_pcap={tmp}/{kind}.pcap,infinite_rx=1')
+    config(f'fwd_{kind}', 32, f'net_pcap0,rx_pcap={tmp}/{kind}.pcap,infinite_rx=1', metrics=True)
 
 # Frame i arrives on vif (outer 1 + i / 2048, inner 1 + i % 2048): every vif gets one frame.
 # The untagged run replays the same IP packets without tags, on the port itself. Both kinds are
@@ -132,15 +136,25 @@ for name in base s65536 s1048576; do
 done
 
 # Forwarding over the 65,536 vifs: the same IP packets, tagged across every vif or untagged on
-# the port, alternating, one worker, pcap -> null as in run.sh.
-echo "bench: forwarding: $frames frames, tagged over 65,536 vifs vs untagged, $runs pairs"
-tag=() untag=() tag_cpu=() untag_cpu=()
+# the port, one worker, pcap -> null as in run.sh. Each round also runs the tagged router while
+# /metrics is scraped ten times a second (Prometheus's default is once every 15 s, so any cost
+# shows), and while /metrics/interfaces (65,536 interfaces) is scraped once a second. Kinds
+# alternate within a round, so a noisy neighbour slows them alike.
+echo "bench: forwarding: $frames frames, tagged over 65,536 vifs vs untagged, and tagged while scraped; $runs rounds"
+tag=() untag=() scraped=() scraped_if=()
 for r in $(seq "$runs"); do
   config=$tmp/fwd_tagged.yaml sock=$tmp/fwd_tagged.sock
-  run_vrouterd "t$r"; tag+=("$result"); tag_cpu+=("$cpu")
+  run_vrouterd "t$r"; tag+=("$result")
+  run_vrouterd "m$r" /metrics 0.1; scraped+=("$result")
   config=$tmp/fwd_untagged.yaml sock=$tmp/fwd_untagged.sock
-  run_vrouterd "u$r"; untag+=("$result"); untag_cpu+=("$cpu")
-  echo "bench: pair $r: tagged ${tag[-1]} Mpps (cpu ${tag_cpu[-1]}), untagged ${untag[-1]} Mpps (cpu ${untag_cpu[-1]})"
+  run_vrouterd "u$r"; untag+=("$result")
+  config=$tmp/fwd_tagged.yaml sock=$tmp/fwd_tagged.sock
+  run_vrouterd "i$r" /metrics/interfaces 1; scraped_if+=("$result")
+  echo "bench: round $r: tagged ${tag[-1]}, untagged ${untag[-1]}, tagged scraped: /metrics ${scraped[-1]}, /metrics/interfaces ${scraped_if[-1]} Mpps"
+done
+for path in _metrics _metrics_interfaces; do
+  [ -s "$tmp/scrape$path.times" ] || die "no scrape of ${path//_//} answered"
+  [ ! -e "$tmp/scrape$path.failed" ] || die "$(wc -l <"$tmp/scrape$path.failed") scrapes of ${path//_//} failed"
 done
 
 # shellcheck disable=SC2086  # the per-size lists are space-separated on purpose
@@ -167,5 +181,24 @@ done
   printf 'forwarding, Mpps median (min-max): tagged over 65,536 vifs %s (%s-%s), untagged %s (%s-%s)\n' \
     "$t_med" "$t_min" "$t_max" "$u_med" "$u_min" "$u_max"
   echo "ratio tagged/untagged: $ratio (target >= 0.80: $(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "met" : "NOT met" }'))"
+  echo
+  printf '%-40s %-8s %-24s %-34s\n' 'scrapes, 65,536 vifs' count 'time ms median / max' 'forwarding cost, median of rounds'
+  for kind in metrics interfaces; do
+    if [ "$kind" = metrics ]; then
+      path=_metrics label='/metrics, 10/s (target <= 50 ms, <= 1%)' runs_with=("${scraped[@]}")
+    else
+      path=_metrics_interfaces label='/metrics/interfaces, 1/s' runs_with=("${scraped_if[@]}")
+    fi
+    mapfile -t times < <(awk '{ printf "%.3f\n", $1 * 1000 }' "$tmp/scrape$path.times")
+    read -r s_med _ s_max < <(stats "${times[@]}")
+    # Each round's scraped run against the same round's unscraped one: neighbours in time, so
+    # slow drifts of a shared machine cancel. The spread of those ratios is the noise floor.
+    ratios=()
+    for i in "${!tag[@]}"; do ratios+=("$(div "${runs_with[i]}" "${tag[i]}")"); done
+    read -r r_med r_min r_max < <(stats "${ratios[@]}")
+    cost=$(awk -v m="$r_med" -v lo="$r_min" -v hi="$r_max" \
+      'BEGIN { printf "%.1f%% (rounds %.1f%% to %.1f%%)", (1 - m) * 100, (1 - hi) * 100, (1 - lo) * 100 }')
+    printf '%-40s %-8s %-24s %-34s\n' "$label" "${#times[@]}" "$s_med / $s_max" "$cost"
+  done
   echo "memory per vif = (RSS + hugepages with the template - without it) / vifs, medians of $runs starts"
 }
