@@ -72,6 +72,23 @@ struct TagRange {
 // `inner` set one qinq vif per (outer, inner) pair, outer-major. Member i gets the address
 // `address` + i * address_step (same prefix length) and the MAC `mac` + i * mac_step. Members are
 // never listed one by one in Config: they are computed from the template (TemplateMember).
+// One template member's own settings: like a listed vif's, they outrank its group's.
+struct MemberConfig {
+  uint16_t outer = 0;  // the member's tags: its vlan id, or its outer and inner ids
+  uint16_t inner = 0;
+  std::optional<uint32_t> mtu;
+  std::optional<bool> up;
+  std::optional<ImpairmentConfig> impairment;
+  Location loc;
+
+  bool empty() const { return !mtu && !up && !impairment; }
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const MemberConfig& o) const {
+    return outer == o.outer && inner == o.inner && mtu == o.mtu && up == o.up &&
+           impairment == o.impairment;
+  }
+};
+
 struct TemplateConfig {
   std::string parent;              // a port name
   TagRange outer;                  // vlan: the 802.1Q ids; qinq: the 802.1ad (S-tag) ids
@@ -80,14 +97,18 @@ struct TemplateConfig {
   uint32_t address_step = 0;       // 0 in a loaded config never: defaults to the block size
   std::optional<Mac> mac;          // member 0's; none: every member uses the parent's MAC
   uint32_t mac_step = 1;
+  std::vector<MemberConfig> members;  // members with settings of their own, in member order
   Location loc;
 
   uint32_t size() const { return outer.size() * (inner ? inner->size() : 1); }
-  // Every field but loc. A field added above must be added here too.
-  bool operator==(const TemplateConfig& o) const {
+  // The same members with the same tags, addresses and MACs: members' own settings may differ,
+  // and change without the block being built again.
+  bool SameBlock(const TemplateConfig& o) const {
     return parent == o.parent && outer == o.outer && inner == o.inner && address == o.address &&
            address_step == o.address_step && mac == o.mac && mac_step == o.mac_step;
   }
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const TemplateConfig& o) const { return SameBlock(o) && members == o.members; }
 };
 
 // What member i of a template is.
@@ -98,6 +119,8 @@ struct TemplateMemberInfo {
   std::optional<Mac> mac;
 };
 TemplateMemberInfo TemplateMember(const TemplateConfig& t, uint32_t i);
+// Which member has these tags (inner 0 for a vlan template), if any.
+std::optional<uint32_t> TemplateMemberIndex(const TemplateConfig& t, uint16_t outer, uint16_t inner);
 
 // The name of a sub-interface that has none of its own: PARENT.VLAN, or PARENT.OUTER.INNER.
 std::string SubinterfaceName(std::string_view parent, uint16_t outer, uint16_t inner);

@@ -41,8 +41,11 @@ constexpr std::array<std::string_view, 6> kGroupKeys = {"id",    "name",       "
                                                         "state", "impairment", "templates"};
 constexpr std::array<std::string_view, 5> kImpairmentKeys = {"mode", "percent", "seed", "on_ms",
                                                              "off_ms"};
-constexpr std::array<std::string_view, 8> kTemplateKeys = {
-    "parent", "vlan", "outer", "inner", "address", "address_step", "mac", "mac_step"};
+constexpr std::array<std::string_view, 9> kTemplateKeys = {
+    "parent", "vlan",     "outer",  "inner",  "address",
+    "address_step", "mac", "mac_step", "members"};
+constexpr std::array<std::string_view, 6> kMemberKeys = {"vlan", "outer", "inner",
+                                                         "mtu",  "state", "impairment"};
 constexpr std::array<std::string_view, 11> kVifKeys = {
     "name", "parent",    "vlan",  "outer", "inner",     "mac",
     "mtu",  "addresses", "group", "state", "impairment"};
@@ -420,6 +423,7 @@ class Loader {
   absl::Status ReadTemplates(Config* c);
   absl::Status ReadTemplate(const YAML::Node& node, const GroupConfig& group, const Config& c);
   absl::Status ReadParent(const Fields& f, const Config& c, std::string* parent) const;
+  absl::Status ReadMembers(const Entry& e, const PortConfig& parent, TemplateConfig* t) const;
   absl::Status ReadTags(const Fields& f, bool ranges, TagRange* outer,
                         std::optional<TagRange>* inner, YAML::Mark* where) const;
   absl::Status CheckTags(const Config& c, const std::string& parent, const TagRange& outer,
@@ -1039,6 +1043,9 @@ absl::Status Loader::ReadTemplate(const YAML::Node& node, const GroupConfig& gro
   }
   if (absl::Status s = ReadTemplateAddress(*f, c, &t); !s.ok()) return s;
   if (absl::Status s = ReadTemplateMac(*f, &t); !s.ok()) return s;
+  if (const Entry* members = f->Find("members")) {
+    if (absl::Status s = ReadMembers(*members, parent, &t); !s.ok()) return s;
+  }
   if (absl::Status s = CountVifs(t.size(), node.Mark(),
                                  absl::StrFormat("this template's %u members bring", t.size()));
       !s.ok()) {
@@ -1051,6 +1058,62 @@ absl::Status Loader::ReadTemplate(const YAML::Node& node, const GroupConfig& gro
     AddressSpan span = SpanOf(t);
     subnets_[span.first] = Span{span.last, Kind::kMember, index, {}};
   }
+  return absl::OkStatus();
+}
+
+// members: [{vlan | outer and inner, mtu, state, impairment}]: settings of single members, by
+// their tags, which must be the template's; each member at most once.
+absl::Status Loader::ReadMembers(const Entry& e, const PortConfig& parent,
+                                 TemplateConfig* t) const {
+  if (!e.value.IsSequence()) return Expected(e, "a list of members");
+  std::map<uint32_t, MemberConfig> by_index;
+  for (const YAML::Node& node : e.value) {
+    absl::StatusOr<Fields> f = ReadMap(node, node.Mark(), "member", kMemberKeys);
+    if (!f.ok()) return f.status();
+    MemberConfig m;
+    m.loc = Loc(node.Mark());
+    TagRange outer;
+    std::optional<TagRange> inner;
+    YAML::Mark where;
+    if (absl::Status s = ReadTags(*f, false, &outer, &inner, &where); !s.ok()) return s;
+    if (inner.has_value() != t->inner.has_value()) {
+      return Error(where, t->inner ? "this template is qinq: give its members outer and inner"
+                                   : "this template is vlan: give its members vlan");
+    }
+    m.outer = outer.first;
+    m.inner = inner ? inner->first : 0;
+    std::optional<uint32_t> index = TemplateMemberIndex(*t, m.outer, m.inner);
+    if (!index) {
+      return Error(where, inner ? absl::StrFormat("outer %u inner %u is not a member of this "
+                                                  "template",
+                                                  m.outer, m.inner)
+                                : absl::StrFormat("vlan %u is not a member of this template",
+                                                  m.outer));
+    }
+    if (by_index.count(*index)) {
+      return Error(node.Mark(), absl::StrFormat("member %s is listed twice",
+                                                SubinterfaceName(t->parent, m.outer, m.inner)));
+    }
+    if (const Entry* mtu = f->Find("mtu")) {
+      uint32_t value = 0;
+      if (absl::Status s = ReadUint(*f, {"mtu", 68, 9000, &value}); !s.ok()) return s;
+      if (value > parent.mtu) {
+        return Error(mtu->value.Mark(),
+                     absl::StrFormat("mtu %u is above the mtu %u of port '%s', the parent of "
+                                     "this member",
+                                     value, parent.mtu, parent.name));
+      }
+      m.mtu = value;
+    }
+    if (const Entry* state = f->Find("state")) {
+      if (absl::Status s = ReadState(state, &m.up.emplace()); !s.ok()) return s;
+    }
+    if (const Entry* impairment = f->Find("impairment")) {
+      if (absl::Status s = ReadImpairment(*impairment, &m.impairment.emplace()); !s.ok()) return s;
+    }
+    by_index[*index] = m;
+  }
+  for (auto& [i, m] : by_index) t->members.push_back(std::move(m));
   return absl::OkStatus();
 }
 

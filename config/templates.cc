@@ -9,6 +9,17 @@
 
 namespace vr::config {
 
+std::optional<uint32_t> TemplateMemberIndex(const TemplateConfig& t, uint16_t outer,
+                                            uint16_t inner) {
+  if (outer < t.outer.first || outer > t.outer.last) return std::nullopt;
+  if (!t.inner.has_value()) {
+    if (inner != 0) return std::nullopt;
+    return outer - t.outer.first;
+  }
+  if (inner < t.inner->first || inner > t.inner->last) return std::nullopt;
+  return (outer - t.outer.first) * t.inner->size() + (inner - t.inner->first);
+}
+
 TemplateMemberInfo TemplateMember(const TemplateConfig& t, uint32_t i) {
   TemplateMemberInfo m;
   if (t.inner.has_value()) {

@@ -129,6 +129,18 @@ void Template(std::string* out, const TemplateConfig& t) {
     Key(out, "        ", "mac", FormatMac(*t.mac));
     Key(out, "        ", "mac_step", t.mac_step);
   }
+  if (!t.members.empty()) out->append("        members:\n");
+  for (const MemberConfig& m : t.members) {
+    if (t.inner.has_value()) {
+      Key(out, "          - ", "outer", m.outer);
+      Key(out, "            ", "inner", m.inner);
+    } else {
+      Key(out, "          - ", "vlan", m.outer);
+    }
+    if (m.mtu.has_value()) Key(out, "            ", "mtu", *m.mtu);
+    if (m.up.has_value()) Key(out, "            ", "state", *m.up ? "up" : "down");
+    if (m.impairment.has_value()) Key(out, "            ", "impairment", Impairment(*m.impairment));
+  }
 }
 
 // The names the YAML defined (group_file's are read from the file again, and "default" is built

@@ -286,6 +286,8 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     std::optional<uint32_t> gid;
     config::PortConfig* port = nullptr;
     config::VifConfig* vif = nullptr;
+    config::TemplateConfig* tmpl = nullptr;  // with `member`: a template member
+    config::MemberConfig member;
     if (by_group) {
       gid = config::GroupId(config_, rest[1]);
       if (!gid) return absl::NotFoundError("no group " + rest[1]);
@@ -297,12 +299,20 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
         if (v.name == rest[1]) vif = &v;
       }
       if (port == nullptr && vif == nullptr) {
-        if (auto id = vifs_->ByName(rest[1]); id && vifs_->BlockOf(*id) != nullptr) {
-          return absl::FailedPreconditionError(absl::StrFormat(
-              "%s is a member of a template of group %s: set the group, or list the "
-              "interface under vifs", rest[1], config::GroupName(config_, vifs_->BlockOf(*id)->group)));
+        auto id = vifs_->ByName(rest[1]);
+        const Block* b = id ? vifs_->BlockOf(*id) : nullptr;
+        if (b == nullptr) return absl::NotFoundError("no interface " + rest[1]);
+        // A template member: its own settings live in its template's `members` list.
+        for (auto& t : GroupEntry(next, b->group).templates) {
+          if (t.SameBlock(b->tmpl)) tmpl = &t;
         }
-        return absl::NotFoundError("no interface " + rest[1]);
+        if (tmpl == nullptr) return absl::InternalError("template of " + rest[1] + " not in config");
+        config::TemplateMemberInfo m = config::TemplateMember(b->tmpl, *id - b->first);
+        member.outer = m.outer;
+        member.inner = m.inner;
+        for (const auto& e : tmpl->members) {
+          if (e.outer == m.outer && e.inner == m.inner) member = e;
+        }
       }
     }
     std::optional<uint32_t> mtu;
@@ -346,6 +356,14 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
         if (up) v.up.reset();
         if (impair) v.impairment.reset();
       }
+      for (auto& t : g.templates) {
+        for (auto& m : t.members) {
+          if (mtu) m.mtu.reset();
+          if (up) m.up.reset();
+          if (impair) m.impairment.reset();
+        }
+        std::erase_if(t.members, [](const config::MemberConfig& m) { return m.empty(); });
+      }
       // Counted from records and blocks: no walk over template members.
       for (const auto& [id, r] : vifs_->records()) members += r.group == *gid;
       for (const auto& [first, b] : vifs_->blocks()) members += b.group == *gid ? b.count : 0;
@@ -356,6 +374,28 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
       if (mtu) port->mtu = *mtu;
       if (up) port->up = *up;
       if (new_group) port->group = *new_group;
+    } else if (tmpl != nullptr) {
+      if (new_group) {
+        return absl::InvalidArgumentError(
+            "group: a template member is in its template's group; list the interface under vifs "
+            "to give it another");
+      }
+      if (mtu && *mtu > ports_[vifs_->BlockOf(*vifs_->ByName(rest[1]))->port].mtu) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "mtu %u is above the mtu of the member's parent port", *mtu));
+      }
+      if (mtu) member.mtu = mtu;
+      if (up) member.up = up;
+      if (impair) member.impairment = impair;
+      auto at = std::find_if(tmpl->members.begin(), tmpl->members.end(), [&](const auto& e) {
+        return config::TemplateMemberIndex(*tmpl, e.outer, e.inner) >=
+               config::TemplateMemberIndex(*tmpl, member.outer, member.inner);
+      });
+      if (at != tmpl->members.end() && at->outer == member.outer && at->inner == member.inner) {
+        *at = member;
+      } else {
+        tmpl->members.insert(at, member);  // kept in member order, as the loader sorts them
+      }
     } else {
       if (mtu) vif->mtu = mtu;
       if (up) vif->up = up;

@@ -139,18 +139,30 @@ absl::Status Router::ApplyVifs(const config::Config& next, size_t* changes) {
       ++*changes;
     }
   }
-  // Templates: per group, those no longer in the config go, by value.
+  // Templates: per group, those no longer in the config go, by value; members' own settings
+  // are not part of a block's identity, and change in place below.
   std::vector<uint32_t> doomed;
+  std::vector<std::pair<uint32_t, const config::TemplateConfig*>> kept_blocks;
   for (const auto& [first, b] : vifs_->blocks()) {
-    bool kept = false;
+    const config::TemplateConfig* kept = nullptr;
     for (const auto& g : next.groups) {
       if (g.id != b.group) continue;
-      for (const auto& t : g.templates) kept |= t == b.tmpl;
+      for (const auto& t : g.templates) {
+        if (t.SameBlock(b.tmpl)) kept = &t;
+      }
     }
-    if (!kept) doomed.push_back(first);
+    if (kept == nullptr) {
+      doomed.push_back(first);
+    } else if (kept->members != b.tmpl.members) {
+      kept_blocks.emplace_back(first, kept);
+    }
   }
   for (uint32_t first : doomed) {
     if (absl::Status s = RemoveTemplate(first); !s.ok()) return s;
+    ++*changes;
+  }
+  for (const auto& [first, t] : kept_blocks) {
+    if (absl::Status s = vifs_->SetMembers(first, t->members); !s.ok()) return s;
     ++*changes;
   }
   // Vifs that stay: addresses, settings, group.
@@ -190,7 +202,7 @@ absl::Status Router::ApplyVifs(const config::Config& next, size_t* changes) {
   for (const auto& g : next.groups) {
     for (const auto& t : g.templates) {
       bool have = false;
-      for (const auto& [first, b] : vifs_->blocks()) have |= b.group == g.id && b.tmpl == t;
+      for (const auto& [first, b] : vifs_->blocks()) have |= b.group == g.id && b.tmpl.SameBlock(t);
       if (have) continue;
       if (absl::Status s = AddTemplate(g.id, t); !s.ok()) return s;
       ++*changes;

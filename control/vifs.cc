@@ -259,6 +259,25 @@ absl::StatusOr<Block*> Vifs::AddBlock(uint16_t port, const rte_ether_addr& paren
     FillView(*first + i, port, m.outer, m.inner, m.mac ? ToEther(*m.mac) : parent_mac, *slot,
              default_mtu, m.address ? one : addrs);
   }
+  // Members with settings of their own have them before they can see a frame.
+  auto member_id = [&](const config::MemberConfig& m) {
+    return *first + *config::TemplateMemberIndex(t, m.outer, m.inner);
+  };
+  for (size_t k = 0; k < t.members.size(); ++k) {
+    const config::MemberConfig& m = t.members[k];
+    absl::Status st = WriteOwn(table_->vif(member_id(m)), default_mtu, {m.mtu, m.up, m.impairment});
+    if (!st.ok()) {
+      // The profile table is full. Nothing is published yet: undo, and leave no trace.
+      for (size_t j = 0; j < k; ++j) {
+        ReleaseProfile(uint32_t(table_->vif(member_id(t.members[j])).impair.load()));
+      }
+      for (uint32_t i = 0; i < n; ++i) table_->vif(*first + i).kind = VifKind::kUnused;
+      groups_[group].members -= n - 1;
+      ReleaseGroup(group);
+      FreeIds(*first, n);
+      return st;
+    }
+  }
   // Views are complete before any classifier names them.
   std::atomic_thread_fence(std::memory_order_release);
   for (uint32_t i = 0; i < n; ++i) {
@@ -270,6 +289,7 @@ absl::StatusOr<Block*> Vifs::AddBlock(uint16_t port, const rte_ether_addr& paren
   b.count = n;
   b.group = group;
   b.port = port;
+  b.default_mtu = default_mtu;
   b.tmpl = t;
   return &(blocks_[*first] = std::move(b));
 }
@@ -314,6 +334,10 @@ void Vifs::ReleaseVif(uint32_t id) {
 
 void Vifs::ReleaseBlock(const Block* b) {
   ++changes_;
+  for (const auto& m : b->tmpl.members) {
+    uint32_t id = b->first + *config::TemplateMemberIndex(b->tmpl, m.outer, m.inner);
+    ReleaseProfile(uint32_t(table_->vif(id).impair.load(std::memory_order_relaxed)));
+  }
   for (uint32_t i = 0; i < b->count; ++i) table_->vif(b->first + i).kind = VifKind::kUnused;
   auto g = groups_.find(b->group);
   if (g != groups_.end()) g->second.members -= b->count - 1;
@@ -322,10 +346,8 @@ void Vifs::ReleaseBlock(const Block* b) {
   blocks_.erase(b->first);
 }
 
-absl::Status Vifs::SetOwn(uint32_t id, const VifSettings& own) {
-  VifRecord* r = record(id);
-  if (r == nullptr) return absl::NotFoundError(absl::StrFormat("no vif %u", id));
-  dataplane::VifView& v = table_->vif(id);
+absl::Status Vifs::WriteOwn(dataplane::VifView& v, uint32_t default_mtu,
+                            const VifSettings& own) {
   uint32_t imp = 0;
   if (own.impairment) {
     auto p = AcquireProfile(*own.impairment);
@@ -334,12 +356,52 @@ absl::Status Vifs::SetOwn(uint32_t id, const VifSettings& own) {
   }
   uint64_t old_imp = v.impair.load(std::memory_order_relaxed);
   uint32_t stamp = NextStamp();
-  v.mtu.store(own.mtu ? Stamped(stamp, *own.mtu) : Stamped(0, r->default_mtu),
+  v.mtu.store(own.mtu ? Stamped(stamp, *own.mtu) : Stamped(0, default_mtu),
               std::memory_order_release);
   v.up.store(own.up ? Stamped(stamp, *own.up) : Stamped(0, 1), std::memory_order_release);
   v.impair.store(own.impairment ? Stamped(stamp, imp) : 0, std::memory_order_release);
   ReleaseProfile(uint32_t(old_imp));
-  r->impairment = own.impairment;
+  return absl::OkStatus();
+}
+
+absl::Status Vifs::SetOwn(uint32_t id, const VifSettings& own) {
+  if (VifRecord* r = record(id)) {
+    if (absl::Status s = WriteOwn(table_->vif(id), r->default_mtu, own); !s.ok()) return s;
+    r->impairment = own.impairment;
+    return absl::OkStatus();
+  }
+  if (const Block* b = BlockOf(id)) return WriteOwn(table_->vif(id), b->default_mtu, own);
+  return absl::NotFoundError(absl::StrFormat("no vif %u", id));
+}
+
+absl::Status Vifs::SetMembers(uint32_t first, const std::vector<config::MemberConfig>& members) {
+  auto it = blocks_.find(first);
+  if (it == blocks_.end()) return absl::NotFoundError("no such template block");
+  Block& b = it->second;
+  auto index = [&b](const config::MemberConfig& m) {
+    return *config::TemplateMemberIndex(b.tmpl, m.outer, m.inner);
+  };
+  std::map<uint32_t, const config::MemberConfig*> now;
+  for (const auto& m : members) now[index(m)] = &m;
+  for (const auto& m : b.tmpl.members) {
+    if (!now.count(index(m))) {
+      if (absl::Status s = WriteOwn(table_->vif(first + index(m)), b.default_mtu, {}); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  std::map<uint32_t, const config::MemberConfig*> before;
+  for (const auto& m : b.tmpl.members) before[index(m)] = &m;
+  for (const auto& [i, m] : now) {
+    auto was = before.find(i);
+    if (was != before.end() && *was->second == *m) continue;
+    if (absl::Status s = WriteOwn(table_->vif(first + i), b.default_mtu,
+                                  {m->mtu, m->up, m->impairment});
+        !s.ok()) {
+      return s;
+    }
+  }
+  b.tmpl.members = members;
   return absl::OkStatus();
 }
 
@@ -360,16 +422,25 @@ absl::Status Vifs::SetGroup(uint32_t group, const VifSettings& settings) {
     imp = *p;
   }
   // Vifs of the group with settings of their own keep them: they are stamped again, newer than
-  // the group's new stamp, before the group's words change. Only ports and vifs listed one by one
-  // have settings of their own, so this loop never runs over a template's members.
+  // the group's new stamp, before the group's words change. Ports, vifs listed one by one and
+  // the members a template lists have settings of their own, so this loop never runs over a
+  // template's other members.
   uint32_t stamp = NextStamp();
-  for (auto& [id, r] : records_) {
-    if (r.group != group) continue;
+  auto restamp = [this](uint32_t id) {
     dataplane::VifView& v = table_->vif(id);
     uint32_t again = NextStamp();
     for (std::atomic<uint64_t>* w : {&v.mtu, &v.up, &v.impair}) {
       uint64_t old = w->load(std::memory_order_relaxed);
       if ((old >> 32) != 0) w->store(Stamped(again, uint32_t(old)), std::memory_order_release);
+    }
+  };
+  for (auto& [id, r] : records_) {
+    if (r.group == group) restamp(id);
+  }
+  for (auto& [first, b] : blocks_) {
+    if (b.group != group) continue;
+    for (const auto& m : b.tmpl.members) {
+      restamp(first + *config::TemplateMemberIndex(b.tmpl, m.outer, m.inner));
     }
   }
   dataplane::GroupView& g = table_->group(it->second.slot);

@@ -51,6 +51,7 @@ struct Block {
   uint32_t count = 0;
   uint32_t group = 0;
   uint16_t port = 0;
+  uint32_t default_mtu = 1500;  // what an unset MTU means: the parent port's
   config::TemplateConfig tmpl;
   std::vector<uint32_t> nexthops;  // member i's connected next hop, when members have addresses
 };
@@ -101,6 +102,9 @@ class Vifs {
 
   // Settings. Each is one store that workers see at once.
   absl::Status SetOwn(uint32_t id, const VifSettings& own);
+  // A template's members with settings of their own become `members`: those whose settings
+  // changed are set, those no longer listed lose theirs. No walk over the other members.
+  absl::Status SetMembers(uint32_t first, const std::vector<config::MemberConfig>& members);
   absl::Status SetGroup(uint32_t group, const VifSettings& settings);
   absl::Status MoveToGroup(uint32_t id, uint32_t group);
   void SetAddress(uint32_t id, const std::vector<config::Ip4Prefix>& addresses);
@@ -127,6 +131,8 @@ class Vifs {
 
  private:
   uint32_t NextStamp() { return ++stamp_; }
+  // Writes a vif's own words; an impairment profile it held is released, one it gets acquired.
+  absl::Status WriteOwn(dataplane::VifView& v, uint32_t default_mtu, const VifSettings& own);
   absl::StatusOr<uint32_t> AcquireGroup(uint32_t group);
   void ReleaseGroup(uint32_t group);
   absl::StatusOr<uint32_t> AcquireProfile(const config::ImpairmentConfig& c);

@@ -252,6 +252,35 @@ TEST(Templates, NamelessGroupJoinsTheFilesName) {
 }
 
 // Vlan ids and qinq outer ids are one space, but qinq vifs may share an outer id.
+TEST(Templates, MembersKeepTheirOwnSettingsInMemberOrder) {
+  absl::StatusOr<Config> c = ParseConfig(WithPorts(R"(groups:
+  - id: 10
+    templates:
+      - parent: a
+        outer: 1-4
+        inner: 10-19
+        members:
+          - {outer: 3, inner: 12, state: down}
+          - {outer: 1, inner: 19, mtu: 1400, impairment: {mode: drop, percent: 10, seed: 1}}
+)"),
+                                         "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const TemplateConfig& t = c->groups.back().templates.at(0);
+  ASSERT_EQ(t.members.size(), 2u);
+  EXPECT_EQ(t.members[0].outer, 1) << "sorted by member index, not as listed";
+  EXPECT_EQ(t.members[0].inner, 19);
+  EXPECT_EQ(t.members[0].mtu, 1400u);
+  ASSERT_TRUE(t.members[0].impairment.has_value());
+  EXPECT_EQ(t.members[1].outer, 3);
+  EXPECT_EQ(t.members[1].up, false);
+  EXPECT_EQ(TemplateMemberIndex(t, 3, 12), 22u);
+  EXPECT_EQ(TemplateMemberIndex(t, 5, 12), std::nullopt);
+  TemplateConfig same = t;
+  same.members.clear();
+  EXPECT_TRUE(same.SameBlock(t)) << "members' settings are not the block's identity";
+  EXPECT_FALSE(same == t);
+}
+
 TEST(Templates, TagsMayTouchButNotOverlap) {
   Config c = Load(WithPorts(R"(groups:
   - id: 10
@@ -448,8 +477,20 @@ const ErrorCase kErrors[] = {
     // Templates: keys, parent and tags.
     {"TemplateUnknownKey", Template("parent: a, vlan: 1, step: 2"),
      "t.yaml:8:52: unknown key 'step' in template; expected one of: parent, vlan, outer, inner, "
-     "address, address_step, mac, mac_step"},
+     "address, address_step, mac, mac_step, members"},
     {"TemplateNoParent", Template("vlan: 1"), "t.yaml:8:31: missing key 'parent' in template"},
+    {"MemberOutsideTheTemplate", Template("parent: a, vlan: 5-9, members: [{vlan: 10, mtu: 1400}]"),
+     "t.yaml:8:71: vlan 10 is not a member of this template"},
+    {"MemberTwice", Template("parent: a, vlan: 5-9, members: [{vlan: 6}, {vlan: 6, mtu: 1400}]"),
+     "t.yaml:8:75: member a.6 is listed twice"},
+    {"MemberQinqInVlanTemplate",
+     Template("parent: a, vlan: 5-9, members: [{outer: 6, inner: 1, mtu: 1400}]"),
+     "t.yaml:8:72: this template is vlan: give its members vlan"},
+    {"MemberMtuAboveParent", Template("parent: a, vlan: 5-9, members: [{vlan: 6, mtu: 9000}]"),
+     "t.yaml:8:79: mtu 9000 is above the mtu 1500 of port 'a', the parent of this member"},
+    {"MemberUnknownKey", Template("parent: a, vlan: 5-9, members: [{vlan: 6, group: 3}]"),
+     "t.yaml:8:74: unknown key 'group' in member; expected one of: vlan, outer, inner, mtu, state, "
+     "impairment"},
     {"TemplateUnknownParent", Template("parent: c, vlan: 1"),
      "t.yaml:8:40: parent: expected the name of a port (a, b), got 'c'"},
     {"TemplateNoTags", Template("parent: a"),

@@ -138,6 +138,36 @@ TEST_F(VifsTest, TemplateMembersAreOneBlockComputedNotStored) {
   EXPECT_EQ((*again)->first, first) << "freed ids are reused, so the table stays dense";
 }
 
+// Members a template lists keep settings of their own over the group's, set at creation and
+// changed in place; the others follow the group; a member leaving the list follows it again.
+TEST_F(VifsTest, ListedMembersOutrankTheGroupAndLeaveTheListCleanly) {
+  config::TemplateConfig t = VlanTemplate(100, 163);
+  config::MemberConfig m;
+  m.outer = 101;
+  m.mtu = 1300;
+  t.members = {m};
+  auto block = vifs_->AddBlock(0, kMac, 1500, 10, t);
+  ASSERT_TRUE(block.ok()) << block.status();
+  uint32_t first = (*block)->first;
+  EXPECT_EQ(table_->Mtu(view(first + 1)), 1300u) << "set before the member was published";
+  EXPECT_EQ(table_->Mtu(view(first + 2)), 1500u);
+
+  VifSettings group;
+  group.mtu = 1400;
+  ASSERT_TRUE(vifs_->SetGroup(10, group).ok());
+  EXPECT_EQ(table_->Mtu(view(first + 1)), 1300u) << "its own MTU outranks the group's";
+  EXPECT_EQ(table_->Mtu(view(first + 2)), 1400u);
+
+  config::MemberConfig down;
+  down.outer = 163;
+  down.up = false;
+  ASSERT_TRUE(vifs_->SetMembers(first, {down}).ok());
+  EXPECT_EQ(table_->Mtu(view(first + 1)), 1400u) << "off the list: the group's again";
+  EXPECT_FALSE(table_->Up(view(first + 63)));
+  EXPECT_TRUE(table_->Up(view(first + 62)));
+  EXPECT_EQ(vifs_->blocks().at(first).tmpl.members.size(), 1u);
+}
+
 TEST_F(VifsTest, OverlappingTemplateIsRefused) {
   ASSERT_TRUE(vifs_->AddBlock(0, kMac, 1500, 10, VlanTemplate(100, 163)).ok());
   auto clash = vifs_->AddBlock(0, kMac, 1500, 11, VlanTemplate(150, 200));

@@ -249,11 +249,25 @@ class VifsTest(RouterTestCase):
         self.assertEqual(self.ctl("link", "show", "dev", "a.203").returncode, 1)
         self.assertEqual(len(json.loads(self.ok("-j", "link", "show", "group", "customers"))), 64)
 
-    def test_member_settings_are_the_groups(self):
-        r = self.ctl("link", "set", "dev", "a.120", "mtu", "1400")
+    def test_a_member_keeps_its_own_settings_until_the_group_is_set(self):
+        self.ok("link", "set", "dev", "a.101", "down")
+        self.addCleanup(self.ctl, "link", "set", "group", "customers", "up")
+        self.assertFalse(self.link("a.101")["admin_up"])
+        self.assertTrue(self.link("a.102")["admin_up"], "the other members keep the group's")
+        self.assertIn("members:", self.ok("config", "show"))
+        before = self.router.flat()
+        self.udp_from_member([tag(0x8100, 101)], "198.18.64.3", n=4)
+        self.assertEqual(self.received_b(1, timeout=1.0), [])
+        self.assertEqual(self.router.flat()["vif_down"] - before["vif_down"], 4)
+        # A group request covers every member, this one too, as `ip link set group` would.
+        self.ok("link", "set", "group", "customers", "up")
+        self.assertTrue(self.link("a.101")["admin_up"])
+        self.assertNotIn("members:", self.ok("config", "show"))
+        self.udp_from_member([tag(0x8100, 101)], "198.18.64.3", n=2)
+        self.assertEqual(len(self.received_b(2)), 2)
+        r = self.ctl("link", "set", "dev", "a.120", "group", "default")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("member of a template of group customers", r.stderr)
-
+        self.assertIn("a template member is in its template's group", r.stderr)
 
 if __name__ == "__main__":
     unittest.main()
