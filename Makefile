@@ -36,6 +36,7 @@ demo: build hugepages
 bench: build hugepages
 	@bash tests/bench/run.sh
 	@bash tests/bench/vifs.sh
+	@bash tests/bench/rings.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -160,13 +160,11 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
 }
 
 uint32_t Worker::DrainInq() {
-  uint32_t done = 0;
-  XqAction action;
-  uint32_t param;
-  while (done < 2 * kBurst && setup_.inq->Pop(&action, &param)) {
-    ++done;
-    rte_mbuf* m = setup_.pool->FromIndex(param);
-    switch (action) {
+  uint32_t entries[2 * kBurst];
+  uint32_t done = setup_.inq->PopBurst(entries, 2 * kBurst);
+  for (uint32_t i = 0; i < done; ++i) {
+    rte_mbuf* m = setup_.pool->FromIndex(XqParam(entries[i]));
+    switch (XqActionOf(entries[i])) {
       case XqAction::kTransmit:
         Send(Meta(m)->tx_vif, m);
         break;

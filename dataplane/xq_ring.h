@@ -58,6 +58,20 @@ class XqRing {
     return true;
   }
 
+  // Consumer side: up to `max` entries into `out` (decode with XqActionOf / XqParam); returns
+  // how many. Does not publish the position: call Flush after the batch.
+  uint32_t PopBurst(uint32_t* out, uint32_t max) {
+    uint32_t cons = cons_, n = 0;
+    for (; n < max; ++n, ++cons) {
+      uint32_t e = slots_[cons & mask_].load(std::memory_order_acquire);
+      bool expect = ((cons >> shift_) & 1) == 0;
+      if (XqToggle(e) != expect || XqActionOf(e) == XqAction::kNone) break;
+      out[n] = e;
+    }
+    cons_ = cons;
+    return n;
+  }
+
   // Consumer side. Returns false when nothing new is there.
   bool Pop(XqAction* action, uint32_t* param) {
     uint32_t idx = cons_ & mask_;

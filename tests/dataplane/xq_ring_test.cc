@@ -93,5 +93,31 @@ TEST(XqRingTest, TwoThreadsManyLapsInOrder) {
   EXPECT_FALSE(ring.Pop(&a, &p)) << "nothing beyond what was pushed";
 }
 
+// The batch drain the worker uses: across laps, stopping exactly at what was pushed, mixing with
+// single pops, and never past `max`.
+TEST(XqRingTest, PopBurstTakesWhatIsThereInOrderAcrossLaps) {
+  XqRing ring(16);
+  uint32_t next_push = 0, next_pop = 0;
+  uint32_t out[16];
+  for (uint32_t round = 0; round < 40; ++round) {
+    uint32_t n = 1 + round % 16;
+    for (uint32_t i = 0; i < n; ++i, ++next_push) {
+      ASSERT_TRUE(ring.Push(XqAction(1 + next_push % 4), next_push));
+    }
+    uint32_t got = ring.PopBurst(out, round % 3 == 0 ? n / 2 + 1 : 16);
+    ASSERT_LE(got, n);
+    for (uint32_t i = 0; i < got; ++i, ++next_pop) {
+      EXPECT_EQ(XqParam(out[i]), next_pop);
+      EXPECT_EQ(XqActionOf(out[i]), XqAction(1 + next_pop % 4));
+    }
+    XqAction a;
+    uint32_t p;
+    while (ring.Pop(&a, &p)) EXPECT_EQ(p, next_pop++);
+    ring.Flush();
+    EXPECT_EQ(next_pop, next_push) << "round " << round;
+    EXPECT_EQ(ring.PopBurst(out, 16), 0u);
+  }
+}
+
 }  // namespace
 }  // namespace vr::dataplane
