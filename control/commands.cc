@@ -286,8 +286,9 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     std::optional<uint32_t> gid;
     config::PortConfig* port = nullptr;
     config::VifConfig* vif = nullptr;
-    config::TemplateConfig* tmpl = nullptr;  // with `member`: a template member
-    config::MemberConfig member;
+    config::TemplateConfig* tmpl = nullptr;  // a template member: its template in `next`,
+    const Block* block = nullptr;            // its block,
+    config::MemberConfig member;             // and its own settings so far
     if (by_group) {
       gid = config::GroupId(config_, rest[1]);
       if (!gid) return absl::NotFoundError("no group " + rest[1]);
@@ -300,14 +301,14 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
       }
       if (port == nullptr && vif == nullptr) {
         auto id = vifs_->ByName(rest[1]);
-        const Block* b = id ? vifs_->BlockOf(*id) : nullptr;
-        if (b == nullptr) return absl::NotFoundError("no interface " + rest[1]);
+        block = id ? vifs_->BlockOf(*id) : nullptr;
+        if (block == nullptr) return absl::NotFoundError("no interface " + rest[1]);
         // A template member: its own settings live in its template's `members` list.
-        for (auto& t : GroupEntry(next, b->group).templates) {
-          if (t.SameBlock(b->tmpl)) tmpl = &t;
+        for (auto& t : GroupEntry(next, block->group).templates) {
+          if (t.SameBlock(block->tmpl)) tmpl = &t;
         }
         if (tmpl == nullptr) return absl::InternalError("template of " + rest[1] + " not in config");
-        config::TemplateMemberInfo m = config::TemplateMember(b->tmpl, *id - b->first);
+        config::TemplateMemberInfo m = config::TemplateMember(block->tmpl, *id - block->first);
         member.outer = m.outer;
         member.inner = m.inner;
         for (const auto& e : tmpl->members) {
@@ -380,7 +381,7 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
             "group: a template member is in its template's group; list the interface under vifs "
             "to give it another");
       }
-      if (mtu && *mtu > ports_[vifs_->BlockOf(*vifs_->ByName(rest[1]))->port].mtu) {
+      if (mtu && *mtu > ports_[block->port].mtu) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "mtu %u is above the mtu of the member's parent port", *mtu));
       }
