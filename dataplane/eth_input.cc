@@ -6,7 +6,8 @@
 
 namespace vr::dataplane {
 
-rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast) {
+rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
+                               Tally* rx) {
   m->port = port;  // PMDs set it too; tests and InQ re-injection may not
   SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
@@ -44,9 +45,7 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     rte_pktmbuf_free(m);
     return nullptr;
   }
-  VifCounters& vc = vif_counters_[vif];
-  vc.rx_packets++;
-  vc.rx_bytes += rte_pktmbuf_pkt_len(m);
+  Count(rx, vif, rte_pktmbuf_pkt_len(m), true);
   if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
     *link_broadcast = group;
     return reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
@@ -60,9 +59,8 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
   return nullptr;
 }
 
-Worker::Classified Worker::ClassifyFrame(uint16_t port, const rte_mbuf* m) const {
+Worker::Classified Worker::ClassifyTagged(uint16_t port, const rte_mbuf* m) const {
   uint16_t len = rte_pktmbuf_data_len(m);
-  if (unlikely(len < sizeof(rte_ether_hdr))) return {port, 0};  // EthInput drops it
   const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
   auto be16 = [h](int at) {
     uint16_t v;

@@ -85,9 +85,10 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint32_t nh[kBurst];
   uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
   uint32_t k = 0;
+  Tally rx;
   for (uint16_t i = 0; i < n; ++i) {
     bool group = false;
-    rte_ipv4_hdr* ip = EthInput(port, pkts[i], cls[i], &group);
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], cls[i], &group, &rx);
     if (ip == nullptr || !Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;
@@ -96,6 +97,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     ++k;
   }
   for (uint32_t j = k; j % 4 != 0; ++j) dst[j] = 0;  // LookupBulk works in fours
+  Flush(&rx, true);
   fib_->LookupBulk(dst, nh, k);
 
   // The common case, forwarded to a resolved neighbour within the egress MTU, is done right here
@@ -105,6 +107,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint16_t out_port[kBurst];
   uint32_t forwarded = 0;
   bool one_port = true;
+  Tally tx;
   for (uint32_t j = 0; j < k; ++j) {
     rte_mbuf* m = ms[j];
     rte_ipv4_hdr* ip = ips[j];
@@ -124,9 +127,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
         if (unlikely(!used_[idx])) used_[idx] = 1;
         WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);
         if (out.tag_bytes != 0) PushTags(m, out);
-        VifCounters& vc = vif_counters_[h.vif];
-        vc.tx_packets++;
-        vc.tx_bytes += rte_pktmbuf_pkt_len(m);
+        Count(&tx, h.vif, rte_pktmbuf_pkt_len(m), false);
         fwd[forwarded] = m;
         out_port[forwarded] = out.port;
         one_port &= out.port == out_port[0];
@@ -136,6 +137,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     Ip4Route(m, ip, idx, group);
   }
+  Flush(&tx, false);
   if (forwarded == 0) return;
   counters_.Count(Event::kIp4Forwarded, forwarded);
   // Usually the whole burst leaves by one port: append it as a block, not packet by packet.
