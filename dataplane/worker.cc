@@ -86,9 +86,10 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
   uint32_t k = 0;
   Tally rx;
+  IngressVif in;
   for (uint16_t i = 0; i < n; ++i) {
     bool group = false;
-    rte_ipv4_hdr* ip = EthInput(port, pkts[i], cls[i], &group, &rx);
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], cls[i], &group, &rx, &in);
     if (ip == nullptr || !Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;
@@ -108,6 +109,11 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint32_t forwarded = 0;
   bool one_port = true;
   Tally tx;
+  // The egress vif's effective MTU and whether it may send at all (up, not impaired, its parent
+  // up), read once per vif per burst rather than per packet: a burst usually leaves by one vif,
+  // and a settings change is seen from the next burst, microseconds later.
+  uint32_t out_vif = kNoCachedVif;
+  uint32_t out_mtu = 0;  // 0 when the vif may not send: no packet fits
   for (uint32_t j = 0; j < k; ++j) {
     rte_mbuf* m = ms[j];
     rte_ipv4_hdr* ip = ips[j];
@@ -117,12 +123,16 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       const Nexthop& h = fib_->nexthop(idx);
       uint64_t l2 = h.l2.load(std::memory_order_acquire);
       const VifView& out = vifs_->vif(h.vif);
-      const GroupView& og = vifs_->group(out.group.load(std::memory_order_relaxed));
+      if (unlikely(h.vif != out_vif)) {
+        const GroupView& og = vifs_->group(out.group.load(std::memory_order_relaxed));
+        bool can_send = Effective(out.up, og.up) && Effective(out.impair, og.impair) == 0 &&
+                        (out.tag_bytes == 0 || vifs_->Up(vifs_->vif(out.port)));
+        out_vif = h.vif;
+        out_mtu = can_send ? Effective(out.mtu, og.mtu) : 0;
+      }
       uint16_t len = rte_be_to_cpu_16(ip->total_length);
       if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
-                 len <= Effective(out.mtu, og.mtu) && Effective(out.up, og.up) &&
-                 Effective(out.impair, og.impair) == 0 &&
-                 (out.tag_bytes == 0 || vifs_->Up(vifs_->vif(out.port))))) {
+                 len <= out_mtu)) {
         Ip4DecrementTtl(ip);
         if (unlikely(!used_[idx])) used_[idx] = 1;
         WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);

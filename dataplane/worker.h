@@ -82,7 +82,7 @@ class Worker {
   // The vif a frame's tags name, found before the frame is processed: the port itself with
   // tag_bytes 0 for an untagged frame; kNoVif for unknown tags; kTruncatedTags when the frame
   // ends inside them.
-  static constexpr uint32_t kTruncatedTags = kNoVif - 1;
+  static constexpr uint32_t kTruncatedTags = 1u << 24;  // above every vif id
   struct Classified {
     uint32_t vif;
     uint16_t tag_bytes;
@@ -101,8 +101,10 @@ class Worker {
   // Packets and bytes one vif took in or sent during a burst, added to its counters once: the
   // common burst is one vif's, and a per-packet add would chain every packet to the previous
   // one's store.
+  // No vif has this id (ids are below 2^24), unlike kNoVif, which is 0 and so also port 0's.
+  static constexpr uint32_t kNoCachedVif = ~uint32_t{0};
   struct Tally {
-    uint32_t vif = kNoVif;
+    uint32_t vif = kNoCachedVif;
     uint32_t packets = 0;
     uint64_t bytes = 0;
   };
@@ -122,8 +124,16 @@ class Worker {
     t->packets = 0;
     t->bytes = 0;
   }
+  // What input checks of the vif a frame arrived on: its MAC, whether it takes frames, its
+  // impairment. Filled from the vif's and group's words once per vif per burst.
+  struct IngressVif {
+    uint32_t vif = kNoCachedVif;
+    uint64_t mac_word = 0;
+    bool up = false;
+    uint32_t impair = 0;
+  };
   rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
-                         Tally* rx);
+                         Tally* rx, IngressVif* in);
   // A tagged frame: drops it when its tags named no vif, or takes them out. Returns kNoVif when
   // dropped.
   uint32_t Untag(rte_mbuf* m, Classified c);
