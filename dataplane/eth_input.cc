@@ -59,6 +59,9 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
   if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
     counters_.Count(Event::kArpFramesPunted);
     Punt(XqAction::kArpFrame, m);
+  } else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+             eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_QINQ)) {
+    Drop(m, DropReason::kVlanUnknown);  // tagged, on a port without sub-interfaces
   } else {
     Drop(m, DropReason::kEthertypeUnsupported);
   }

@@ -67,9 +67,12 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   // Frames for sub-interfaces each need their vif's view and counters, lines scattered over
   // tables of up to 2^24 entries: classifying the burst ahead lets those misses overlap too.
+  // A port without sub-interfaces skips the pass: its frames are all the port's, and a tagged
+  // one is dropped as vlan_unknown by EthInput.
   Classified cls[kBurst];
+  const bool subinterfaces = vifs_->find_classifier(port) != nullptr;
   for (uint16_t i = 0; i < n; ++i) {
-    cls[i] = ClassifyFrame(port, pkts[i]);
+    cls[i] = subinterfaces ? ClassifyFrame(port, pkts[i]) : Classified{port, 0};
     if (cls[i].tag_bytes != 0 && cls[i].vif != kNoVif && cls[i].vif != kTruncatedTags) {
       rte_prefetch0(&vifs_->vif(cls[i].vif));
       rte_prefetch0(&vif_counters_[cls[i].vif]);
@@ -81,7 +84,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   // packet waiting on its own chain of misses.
   rte_mbuf* ms[kBurst];
   rte_ipv4_hdr* ips[kBurst];
-  alignas(16) uint32_t dst[kBurst];
+  uint32_t dst[kBurst];
   uint32_t nh[kBurst];
   uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
   uint32_t k = 0;
@@ -97,7 +100,6 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     broadcast |= uint32_t{group} << k;
     ++k;
   }
-  for (uint32_t j = k; j % 4 != 0; ++j) dst[j] = 0;  // LookupBulk works in fours
   Flush(&rx, true);
   fib_->LookupBulk(dst, nh, k);
 

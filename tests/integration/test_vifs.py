@@ -160,6 +160,21 @@ class VifsTest(RouterTestCase):
         after = self.router.flat()
         self.assertEqual(after["vlan_unknown"] - before["vlan_unknown"], 7)
 
+    def test_tagged_frames_on_a_port_without_subinterfaces_are_unknown_tags(self):
+        # Port b has no sub-interfaces, so its bursts skip classification; tags still count.
+        before = self.router.flat()
+        ip = P.ip4_udp("198.18.2.2", "198.18.1.2", b"x" * 32, dport=9999)
+        s = P.packet_socket(socket_in, self.topo.b, "eth0")
+        with s:
+            for tags in ([tag(0x8100, 7)], [tag(0x88A8, 5), tag(0x8100, 6)]):
+                for _ in range(3):
+                    s.send(tagged(tags, ip, src=self.topo.mac(self.topo.b, "eth0"),
+                                  dst="02:00:00:00:00:02"))
+        time.sleep(0.3)
+        after = self.router.flat()
+        self.assertEqual(after["vlan_unknown"] - before["vlan_unknown"], 6)
+        self.assertEqual(after["ip4_forwarded"], before["ip4_forwarded"])
+
     def test_egress_pushes_the_vifs_tags(self):
         cap = self.capture_a()
         self.addCleanup(cap.close)
