@@ -71,8 +71,8 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   // one is dropped as vlan_unknown by EthInput.
   Classified cls[kBurst];
   const bool subinterfaces = vifs_->find_classifier(port) != nullptr;
-  for (uint16_t i = 0; i < n; ++i) {
-    cls[i] = subinterfaces ? ClassifyFrame(port, pkts[i]) : Classified{port, 0};
+  for (uint16_t i = 0; subinterfaces && i < n; ++i) {
+    cls[i] = ClassifyFrame(port, pkts[i]);
     if (cls[i].tag_bytes != 0 && cls[i].vif != kNoVif && cls[i].vif != kTruncatedTags) {
       rte_prefetch0(&vifs_->vif(cls[i].vif));
       rte_prefetch0(&vif_counters_[cls[i].vif]);
@@ -92,7 +92,8 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   IngressVif in;
   for (uint16_t i = 0; i < n; ++i) {
     bool group = false;
-    rte_ipv4_hdr* ip = EthInput(port, pkts[i], cls[i], &group, &rx, &in);
+    Classified c = subinterfaces ? cls[i] : Classified{port, 0};
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], c, &group, &rx, &in);
     if (ip == nullptr || !Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;
