@@ -7,7 +7,7 @@
 namespace vr::dataplane {
 
 rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
-                               Tally* rx, IngressVif* in_) {
+                               Tally* rx, IngressVif* in) {
   m->port = port;  // PMDs set it too; tests and InQ re-injection may not
   SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
@@ -21,30 +21,30 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     if (vif == kNoVif) return nullptr;
     eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   }
-  if (unlikely(vif != in_->vif)) {
+  if (unlikely(vif != in->vif)) {
     // A port's own admin state was checked for the whole burst; its group's impairment, and a
     // sub-interface's state and impairment, apply here. Read once per vif per burst.
     const VifView& v = vifs_->vif(vif);
     const GroupView& g = vifs_->group(v.group.load(std::memory_order_relaxed));
-    in_->vif = vif;
-    in_->mac_word = v.mac_word;
-    in_->up = vif == port || Effective(v.up, g.up);
-    in_->impair = Effective(v.impair, g.impair);
+    in->vif = vif;
+    in->mac_word = v.mac_word;
+    in->up = vif == port || Effective(v.up, g.up);
+    in->impair = Effective(v.impair, g.impair);
   }
   // Ports run promiscuous (vdevs cannot always filter by MAC), so the filter is ours: one 8-byte
   // load (the frame has at least 14) and a masked compare.
   bool group = rte_is_multicast_ether_addr(&eth->dst_addr);
   uint64_t dst;
   memcpy(&dst, eth, sizeof(dst));
-  if (!group && unlikely((dst & kMacMask) != in_->mac_word)) {
+  if (!group && unlikely((dst & kMacMask) != in->mac_word)) {
     Drop(m, DropReason::kL2OtherHost);
     return nullptr;
   }
-  if (unlikely(!in_->up)) {
+  if (unlikely(!in->up)) {
     Drop(m, DropReason::kVifDown);
     return nullptr;
   }
-  if (uint32_t imp = in_->impair; unlikely(imp != 0) && Impaired(imp)) {
+  if (uint32_t imp = in->impair; unlikely(imp != 0) && Impaired(imp)) {
     counters_.Count(Event::kImpairmentDropped);
     vif_counters_[vif].impaired++;
     vif_counters_[vif].drops++;

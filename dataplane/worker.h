@@ -78,7 +78,7 @@ class Worker {
 
  private:
   // Stages, one per file: eth_input.cc, ip4_input.cc, ip4_forward.cc, icmp4.cc, ip4_output.cc.
-  // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted or dropped.
+
   // The vif a frame's tags name, found before the frame is processed: the port itself with
   // tag_bytes 0 for an untagged frame; kNoVif for unknown tags; kTruncatedTags when the frame
   // ends inside them.
@@ -87,7 +87,8 @@ class Worker {
     uint32_t vif;
     uint16_t tag_bytes;
   };
-  // Inline: every frame of every burst passes here, and an untagged one costs one compare.
+  // Inline: every frame of a port with sub-interfaces passes here; an untagged one costs two
+  // compares.
   Classified ClassifyFrame(uint16_t port, const rte_mbuf* m) const {
     // A runt is EthInput's to drop.
     if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) return {port, 0};
@@ -98,11 +99,12 @@ class Worker {
     return ClassifyTagged(port, m);
   }
   Classified ClassifyTagged(uint16_t port, const rte_mbuf* m) const;
+
+  // No vif has this id (ids are below 2^24), unlike kNoVif, which is 0 and so also port 0's.
+  static constexpr uint32_t kNoCachedVif = ~uint32_t{0};
   // Packets and bytes one vif took in or sent during a burst, added to its counters once: the
   // common burst is one vif's, and a per-packet add would chain every packet to the previous
   // one's store.
-  // No vif has this id (ids are below 2^24), unlike kNoVif, which is 0 and so also port 0's.
-  static constexpr uint32_t kNoCachedVif = ~uint32_t{0};
   struct Tally {
     uint32_t vif = kNoCachedVif;
     uint32_t packets = 0;
@@ -132,6 +134,7 @@ class Worker {
     bool up = false;
     uint32_t impair = 0;
   };
+  // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted or dropped.
   rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
                          Tally* rx, IngressVif* in);
   // A tagged frame: drops it when its tags named no vif, or takes them out. Returns kNoVif when
