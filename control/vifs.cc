@@ -365,13 +365,12 @@ absl::Status Vifs::WriteOwn(dataplane::VifView& v, uint32_t default_mtu,
 }
 
 absl::Status Vifs::SetOwn(uint32_t id, const VifSettings& own) {
-  if (VifRecord* r = record(id)) {
-    if (absl::Status s = WriteOwn(table_->vif(id), r->default_mtu, own); !s.ok()) return s;
-    r->impairment = own.impairment;
-    return absl::OkStatus();
-  }
-  if (const Block* b = BlockOf(id)) return WriteOwn(table_->vif(id), b->default_mtu, own);
-  return absl::NotFoundError(absl::StrFormat("no vif %u", id));
+  // Template members' own settings go through SetMembers, which keeps their list.
+  VifRecord* r = record(id);
+  if (r == nullptr) return absl::NotFoundError(absl::StrFormat("no vif %u", id));
+  if (absl::Status s = WriteOwn(table_->vif(id), r->default_mtu, own); !s.ok()) return s;
+  r->impairment = own.impairment;
+  return absl::OkStatus();
 }
 
 absl::Status Vifs::SetMembers(uint32_t first, const std::vector<config::MemberConfig>& members) {
