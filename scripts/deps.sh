@@ -23,6 +23,7 @@ declare -A cmd_pkgs=(
 declare -A file_pkgs=(
   [/usr/lib/python3/dist-packages/scapy/__init__.py]=python3-scapy
   [/usr/lib/python3/dist-packages/yaml/__init__.py]=python3-yaml   # test_metrics.py
+  [/usr/share/dpdk/examples/l3fwd/main.c]=dpdk-doc   # make bench builds l3fwd from it
 )
 
 missing=()

@@ -39,7 +39,13 @@ stop_scraper() {
   wait "$scraper" 2>/dev/null || true
   scraper=""
 }
-cleanup() { stop_scraper; stop_child; rm -rf "$tmp"; }
+runtime_dir=""  # a DPDK runtime directory the caller's forwarder made, removed at exit
+cleanup() {
+  stop_scraper
+  stop_child
+  [ -z "$runtime_dir" ] || rm -rf "$runtime_dir"
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
