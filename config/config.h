@@ -250,10 +250,36 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+// The kernel exception path (knet/): one TAP device to the Linux kernel, and the routes the kernel
+// learns mirrored into the FIB. Off unless the config has a `knet` section.
+struct KnetConfig {
+  bool enabled = false;
+  std::string name = "knet0";    // the TAP device's name in the kernel
+  uint32_t mtu = 1500;
+  // Packets per second to the kernel (per worker) and from it (in all); beyond, dropped and
+  // counted, so the exception path never takes the forwarding budget.
+  uint32_t rate = 500000;
+  uint32_t burst = 4096;
+  bool mirror = true;            // mirror kernel routes into the FIB
+  uint32_t table = 254;          // the kernel table mirrored (254: main)
+  // RTPROT_* numbers of the routes mirrored; empty: every protocol but kernel (2, the kernel's
+  // connected routes, which the dataplane has already) and vrouter's own (250).
+  std::vector<uint8_t> protocols;
+  bool operator==(const KnetConfig&) const = default;
+};
+
+// Routes vrouterd installs in the kernel carry this protocol, so the mirror never takes them back.
+constexpr uint8_t kVrouterRouteProtocol = 250;
+
+// Route protocol names as iproute2 knows them (/etc/iproute2/rt_protos), for knet.mirror.
+std::optional<uint8_t> RouteProtocolByName(std::string_view name);
+std::string RouteProtocolName(uint8_t protocol);
+
 struct Config {
   DataplaneConfig dataplane;
   ControlConfig control;
   MetricsConfig metrics;
+  KnetConfig knet;
   ArpConfig arp;
   IcmpConfig icmp;
   // The group file named by `group_file:`, made absolute (relative paths are taken from the YAML

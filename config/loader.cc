@@ -32,9 +32,11 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 11> kTopKeys = {
-    "dataplane", "control", "metrics", "arp",  "icmp",      "group_file",
-    "groups",    "ports",   "vifs",    "routes", "neighbours"};
+constexpr std::array<std::string_view, 12> kTopKeys = {
+    "dataplane", "control", "metrics", "knet", "arp",        "icmp",
+    "group_file", "groups", "ports",   "vifs", "routes", "neighbours"};
+constexpr std::array<std::string_view, 5> kKnetKeys = {"name", "mtu", "rate", "burst", "mirror"};
+constexpr std::array<std::string_view, 2> kMirrorKeys = {"table", "protocols"};
 constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
 constexpr std::array<std::string_view, 2> kMetricsKeys = {"listen", "interfaces"};
 constexpr std::array<std::string_view, 6> kGroupKeys = {"id",    "name",       "mtu",
@@ -395,6 +397,8 @@ class Loader {
                                std::initializer_list<UintKey> keys) const;
   absl::Status ReadControl(const Fields& top, ControlConfig* c) const;
   absl::Status ReadMetrics(const Fields& top, MetricsConfig* m) const;
+  absl::Status ReadKnet(const Fields& top, KnetConfig* k) const;
+  absl::Status ReadMirror(const Entry& e, KnetConfig* k) const;
 
   absl::Status ReadGroups(const Fields& top, Config* c);
   absl::Status ReadGroupFile(const Entry& e, Config* c) const;
@@ -640,7 +644,8 @@ absl::Status Loader::ReadSections(const Fields& top, Config* c) const {
         ReadUintSection(
             top, "icmp",
             {{"rate_per_second", 1, 1000000, &i.rate_per_second}, {"burst", 1, 1000000, &i.burst}}),
-        ReadControl(top, &c->control), ReadMetrics(top, &c->metrics)}) {
+        ReadControl(top, &c->control), ReadMetrics(top, &c->metrics),
+        ReadKnet(top, &c->knet)}) {
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -682,6 +687,73 @@ absl::Status Loader::ReadMetrics(const Fields& top, MetricsConfig* m) const {
   }
   // A million vifs' series would be a scrape of hundreds of megabytes: the cap keeps it sane.
   return ReadUint(*f, {"interfaces", 0, 1u << 20, &m->interfaces});
+}
+
+absl::Status Loader::ReadKnet(const Fields& top, KnetConfig* k) const {
+  const Entry* e = top.Find("knet");
+  if (e == nullptr) return absl::OkStatus();
+  k->enabled = true;
+  // `knet: {}` or an empty `knet:` is the exception path with every default.
+  if (e->value.IsNull()) return absl::OkStatus();
+  absl::StatusOr<Fields> f = ReadMap(e->value, e->where(), "knet", kKnetKeys);
+  if (!f.ok()) return f.status();
+  if (const Entry* name = f->Find("name")) {
+    if (!name->value.IsScalar() || !IsPortName(name->value.Scalar())) {
+      return Expected(*name, "an interface name of 1 to 15 characters from A-Z a-z 0-9 _ . -");
+    }
+    k->name = name->value.Scalar();
+  }
+  for (absl::Status s : {ReadUint(*f, {"mtu", 68, 9000, &k->mtu}),
+                         ReadUint(*f, {"rate", 1, 100000000, &k->rate}),
+                         ReadUint(*f, {"burst", 1, 1000000, &k->burst})}) {
+    if (!s.ok()) return s;
+  }
+  if (const Entry* m = f->Find("mirror")) return ReadMirror(*m, k);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadMirror(const Entry& e, KnetConfig* k) const {
+  if (e.value.IsScalar() && e.value.Scalar() == "off") {
+    k->mirror = false;
+    return absl::OkStatus();
+  }
+  if (e.value.IsNull()) return absl::OkStatus();
+  if (!e.value.IsMap()) return Expected(e, "off, or a map with keys table, protocols");
+  absl::StatusOr<Fields> f = ReadMap(e.value, e.where(), "mirror", kMirrorKeys);
+  if (!f.ok()) return f.status();
+  if (const Entry* table = f->Find("table")) {
+    // 255 (local) and 0 (unspec) are the kernel's own; "main" is 254, as iproute2 names it.
+    if (table->value.IsScalar() && table->value.Scalar() == "main") {
+      k->table = 254;
+    } else if (absl::Status s = ReadUint(*f, {"table", 1, 0xfffffffe, &k->table}); !s.ok() ||
+                                                                              k->table == 255) {
+      return Expected(*table, "main, or a table number from 1 to 4294967294 other than 255");
+    }
+  }
+  absl::StatusOr<std::vector<YAML::Node>> items =
+      ReadList(f->Find("protocols"), "a list of route protocols like [bird, static]");
+  if (!items.ok()) return items.status();
+  k->protocols.clear();
+  for (const YAML::Node& item : *items) {
+    std::optional<uint8_t> p;
+    uint32_t n = 0;
+    if (item.IsScalar()) {
+      p = RouteProtocolByName(item.Scalar());
+      if (!p && absl::SimpleAtoi(item.Scalar(), &n) && n <= 255) p = uint8_t(n);
+    }
+    if (!p || *p == 2 || *p == kVrouterRouteProtocol) {
+      return Error(item.Mark(),
+                   absl::StrFormat("protocols: expected a route protocol name from "
+                                   "/etc/iproute2/rt_protos (boot, static, zebra, bird, bgp, ospf, "
+                                   "...) or a number 0-255, other than kernel and vrouter, got %s",
+                                   Describe(item)));
+    }
+    if (absl::c_find(k->protocols, *p) != k->protocols.end()) {
+      return Error(item.Mark(), absl::StrFormat("protocols: %s is listed twice", item.Scalar()));
+    }
+    k->protocols.push_back(*p);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Loader::ReadControl(const Fields& top, ControlConfig* c) const {

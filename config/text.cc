@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -117,6 +118,32 @@ std::string FormatIp4(uint32_t addr) {
 std::string FormatMac(const Mac& mac) {
   return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
                          mac[5]);
+}
+
+
+namespace {
+// iproute2's /etc/iproute2/rt_protos, plus vrouter's own: the names operators and daemons use.
+constexpr std::pair<std::string_view, uint8_t> kRouteProtocols[] = {
+    {"redirect", 1},   {"kernel", 2},  {"boot", 3},    {"static", 4},     {"gated", 8},
+    {"ra", 9},         {"mrt", 10},    {"zebra", 11},  {"bird", 12},      {"dnrouted", 13},
+    {"xorp", 14},      {"ntk", 15},    {"dhcp", 16},   {"keepalived", 18}, {"babel", 42},
+    {"openr", 99},     {"bgp", 186},   {"isis", 187},  {"ospf", 188},     {"rip", 189},
+    {"eigrp", 192},    {"vrouter", kVrouterRouteProtocol},
+};
+}  // namespace
+
+std::optional<uint8_t> RouteProtocolByName(std::string_view name) {
+  for (const auto& [n, p] : kRouteProtocols) {
+    if (n == name) return p;
+  }
+  return std::nullopt;
+}
+
+std::string RouteProtocolName(uint8_t protocol) {
+  for (const auto& [n, p] : kRouteProtocols) {
+    if (p == protocol) return std::string(n);
+  }
+  return std::to_string(protocol);
 }
 
 }  // namespace vr::config

@@ -234,6 +234,25 @@ std::string FormatConfig(const Config& c) {
   Key(&out, "  ", "listen", c.metrics.listen.empty() ? std::string("off") : Scalar(c.metrics.listen));
   Key(&out, "  ", "interfaces", c.metrics.interfaces);
 
+  if (c.knet.enabled) {
+    out.append("\nknet:\n");
+    Key(&out, "  ", "name", Scalar(c.knet.name));
+    Key(&out, "  ", "mtu", c.knet.mtu);
+    Key(&out, "  ", "rate", c.knet.rate);
+    Key(&out, "  ", "burst", c.knet.burst);
+    if (!c.knet.mirror) {
+      Key(&out, "  ", "mirror", std::string("off"));
+    } else {
+      out.append("  mirror:\n");
+      Key(&out, "    ", "table", c.knet.table);
+      std::string list = "[";
+      for (size_t i = 0; i < c.knet.protocols.size(); ++i) {
+        list += (i ? ", " : "") + RouteProtocolName(c.knet.protocols[i]);
+      }
+      Key(&out, "    ", "protocols", list + "]");
+    }
+  }
+
   out.append("\narp:\n");
   Key(&out, "  ", "hold_packets", c.arp.hold_packets);
   Key(&out, "  ", "reachable_seconds", c.arp.reachable_seconds);

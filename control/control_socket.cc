@@ -370,10 +370,11 @@ bool ControlSocket::Write(Client& c, uint64_t now) {
   return true;
 }
 
-void ControlSocket::Poll(int timeout_ms, const CommandHandler& handler) {
+void ControlSocket::Poll(int timeout_ms, const CommandHandler& handler,
+                         std::span<const int> wake_fds) {
   if (fd_ < 0) return;
   std::vector<pollfd> fds;
-  fds.reserve(clients_.size() + 1);
+  fds.reserve(clients_.size() + 1 + wake_fds.size());
   fds.push_back({fd_, POLLIN, 0});
   uint64_t now = NowMs();
   int timeout = timeout_ms;
@@ -390,6 +391,7 @@ void ControlSocket::Poll(int timeout_ms, const CommandHandler& handler) {
     uint64_t left = c.deadline_ms > now ? c.deadline_ms - now : 0;
     if (timeout < 0 || uint64_t(timeout) > left) timeout = int(left);
   }
+  for (int fd : wake_fds) fds.push_back({fd, POLLIN, 0});
   if (poll(fds.data(), fds.size(), timeout) < 0) {
     for (auto& p : fds) p.revents = 0;  // EINTR: deadlines are still checked below
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,10 @@ class ControlSocket {
   // the socket is 0600 and only root and this process's user may use it; with one it is 0660,
   // owned by that group, and the group's members may use it too.
   absl::Status Listen(const std::string& path, const std::string& group = "");
-  // Accepts, reads, answers and writes what is ready; waits at most `timeout_ms` for anything.
-  // Never blocks on a client.
-  void Poll(int timeout_ms, const CommandHandler& handler);
+  // Accepts, reads, answers and writes what is ready; waits at most `timeout_ms` for anything,
+  // and returns early when one of `wake_fds` (knet, netlink) becomes readable. Never blocks on a
+  // client.
+  void Poll(int timeout_ms, const CommandHandler& handler, std::span<const int> wake_fds = {});
 
   size_t clients() const { return clients_.size(); }
 

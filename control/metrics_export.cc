@@ -167,7 +167,8 @@ void Router::PublishMetrics() {
   }
 
   std::map<std::string, double> origins = {
-      {"connected", 0}, {"local", 0}, {"broadcast", 0}, {"static", 0}};
+      {"connected", 0}, {"local", 0}, {"broadcast", 0}, {"static", 0}, {"kernel", 0}};
+  for (const auto& [key, s] : kernel_routes_) origins["kernel"] += s.installed ? 1 : 0;
   for (const auto& r : routes_) origins[IsUserRoute(r) ? "static" : r.type] += 1;
   for (const auto& [first, blk] : vifs_->blocks()) {
     double n = double(blk.nexthops.size());
@@ -176,7 +177,8 @@ void Router::PublishMetrics() {
     if (blk.tmpl.address && blk.tmpl.address->len < 31) origins["broadcast"] += n;
   }
   b.Gauge("vrouter_fib_routes",
-          "Routes installed from the config and port addresses, by address family and origin "
+          "Routes installed from the config, interface addresses and the kernel (knet's mirror), "
+          "by address family and origin "
           "(the /32s ARP adds for resolved hosts are counted in vrouter_neighbours)");
   for (const auto& [origin, n] : origins) b.Add({{"family", "ipv4"}, {"origin", origin}}, n);
 
@@ -188,6 +190,37 @@ void Router::PublishMetrics() {
   for (const Neighbour* n : neighbours_->List()) states[std::string(NeighStateName(n->state))] += 1;
   b.Gauge("vrouter_neighbours", "ARP neighbour entries, by state");
   for (const auto& [state, n] : states) b.Add({{"state", state}}, n);
+
+  // The kernel path, both ways. Served with zeros when knet is off, so dashboards and alerts
+  // need no special case.
+  knet::KnetCounters k = knet_ != nullptr ? knet_->counters() : knet::KnetCounters{};
+  b.Counter("vrouter_knet_packets_total", "Frames through knet, by direction")
+      .Add({{"direction", "to_kernel"}}, double(k.to_kernel_packets))
+      .Add({{"direction", "from_kernel"}}, double(k.from_kernel_packets));
+  b.Counter("vrouter_knet_bytes_total", "Bytes through knet, by direction")
+      .Add({{"direction", "to_kernel"}}, double(k.to_kernel_bytes))
+      .Add({{"direction", "from_kernel"}}, double(k.from_kernel_bytes));
+  b.Counter("vrouter_knet_drop_packets_total",
+            "Frames knet did not pass, by reason (rate limits to the kernel are "
+            "vrouter_drop_packets_total{reason=\"knet_rate_limited\"})")
+      .Add({{"reason", "write_failed"}}, double(k.to_kernel_errors))
+      .Add({{"reason", "unsupported"}}, double(k.from_kernel_unsupported))
+      .Add({{"reason", "rate_limited"}}, double(k.from_kernel_rate_limited))
+      .Add({{"reason", "no_nbuf"}}, double(k.from_kernel_no_nbuf));
+
+  RouteMirror::Counters mc = mirror_ != nullptr ? mirror_->counters() : RouteMirror::Counters{};
+  b.Counter("vrouter_netlink_events_total",
+            "Route, link and address notifications the kernel route mirror handled")
+      .Add({}, double(mc.events));
+  b.Counter("vrouter_netlink_resyncs_total",
+            "Full dumps of the kernel routing table (at start, after an overflow or a flush)")
+      .Add({}, double(mc.resyncs));
+  b.Counter("vrouter_netlink_overflows_total",
+            "Times the kernel dropped notifications for the mirror (ENOBUFS)")
+      .Add({}, double(mc.overflows));
+  b.Gauge("vrouter_netlink_routes", "Routes mirrored from the kernel, by whether the FIB has them")
+      .Add({{"state", "installed"}}, origins["kernel"])
+      .Add({{"state", "not_installed"}}, double(kernel_routes_.size()) - origins["kernel"]);
 
   b.Counter("vrouter_config_reloads_total", "Configuration reloads, by result")
       .Add({{"result", "success"}}, double(reloads_ok_))

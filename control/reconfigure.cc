@@ -50,6 +50,7 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
     return restart("icmp (the workers' token buckets)");
   }
   if (next.control.group != cur.control.group) return restart("control.group");
+  if (next.knet != cur.knet) return restart("knet (the kernel interface and its route mirror)");
   if (next.metrics.listen != cur.metrics.listen) return restart("metrics.listen");
   if ((next.metrics.interfaces == 0) != (cur.metrics.interfaces == 0)) {
     return restart("metrics.interfaces (serving /metrics/interfaces or not)");
@@ -143,6 +144,7 @@ absl::Status Router::RemoveConnected(uint32_t vif, const config::Ip4Prefix& addr
       continue;
     }
     (void)fib_->Delete(it->prefix.addr, it->prefix.len);
+    ConfigReleases(it->prefix);
     if (it->type == "connected") freed.push_back(it->nh);
     it = routes_.erase(it);
   }
@@ -161,6 +163,7 @@ absl::Status Router::DeleteUserRoute(const config::Ip4Prefix& prefix) {
     if (absl::Status s = fib_->Delete(prefix.addr, prefix.len); !s.ok()) return s;
     if (it->type == "forward") neighbours_->ReleaseGateway(it->via);
     routes_.erase(it);
+    ConfigReleases(prefix);
     return absl::OkStatus();
   }
   return absl::NotFoundError("no route " + config::FormatIp4(prefix.addr) + "/" +
@@ -303,7 +306,8 @@ absl::Status Router::Apply(const config::Config& next_in) {
   neighbours_->set_arp(next.arp);
   config_ = next;
   VR_LOG_NOTICE("configuration applied: %zu changes", changes);
-  return absl::OkStatus();
+  RetryKernelRoutes();
+  return SyncKnet();
 }
 
 absl::Status Router::Reload() {

@@ -152,8 +152,27 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     ws.rcu = rcu_;
     ws.icmp_rate = cfg.icmp.rate_per_second;
     ws.icmp_burst = cfg.icmp.burst;
+    ws.knet = cfg.knet.enabled;
+    ws.knet_rate = cfg.knet.rate;
+    ws.knet_burst = cfg.knet.burst;
     ws.stop = &workers_stop_;
     workers_.push_back(std::make_unique<dataplane::Worker>(ws));
+  }
+  if (cfg.knet.enabled) {
+    knet::KnetOptions ko;
+    ko.name = cfg.knet.name;
+    ko.mtu = cfg.knet.mtu;
+    ko.rate = cfg.knet.rate;
+    ko.burst = cfg.knet.burst;
+    auto k = knet::Knet::Open(ko, pool_.get());
+    if (!k.ok()) return k.status();
+    knet_ = std::move(*k);
+    if (absl::Status s = SyncKnet(); !s.ok()) return s;
+    // After the config's routes and addresses, so a kernel route for a prefix the config holds
+    // is known from the start to be shadowed.
+    if (cfg.knet.mirror) {
+      if (absl::Status s = OpenRouteMirror(); !s.ok()) return s;
+    }
   }
   socket_ = std::make_unique<ControlSocket>();
   if (absl::Status s = socket_->Listen(config_.control.socket, config_.control.group); !s.ok()) {
@@ -212,10 +231,13 @@ absl::StatusOr<uint32_t> Router::AddConnectedFib(uint32_t vif, const config::Ip4
     nexthops_->Free(*nh);
     return s;
   }
+  ConfigTakes(net);
   if (absl::Status s = fib_->Add(addr.addr, 32, nh_local_); !s.ok()) return s;
+  ConfigTakes({addr.addr, 32});
   if (addr.len < 31) {
     uint32_t bcast = net.addr | ~config::PrefixMask(addr.len);
     if (absl::Status s = fib_->Add(bcast, 32, nh_broadcast_); !s.ok()) return s;
+    ConfigTakes({bcast, 32});
   }
   return *nh;
 }
@@ -225,6 +247,9 @@ void Router::DeleteConnectedFib(const config::Ip4Prefix& addr) {
   (void)fib_->Delete(net.addr, net.len);
   (void)fib_->Delete(addr.addr, 32);
   if (addr.len < 31) (void)fib_->Delete(net.addr | ~config::PrefixMask(addr.len), 32);
+  ConfigReleases(net);
+  ConfigReleases({addr.addr, 32});
+  if (addr.len < 31) ConfigReleases({net.addr | ~config::PrefixMask(addr.len), 32});
 }
 
 absl::Status Router::AddConnected(uint32_t vif, const config::Ip4Prefix& addr) {
@@ -266,8 +291,23 @@ absl::Status Router::AddRoute(const config::RouteConfig& r) {
     }
   }
   if (absl::Status s = fib_->Add(r.prefix.addr, r.prefix.len, e.nh); !s.ok()) return s;
+  ConfigTakes(r.prefix);
   routes_.push_back(e);
   return absl::OkStatus();
+}
+
+absl::Status Router::SyncKnet() {
+  if (knet_ == nullptr) return absl::OkStatus();
+  // Ports' and listed vifs' addresses; template members' are not given to the kernel (tens of
+  // thousands of addresses on one kernel interface would cost more than they serve).
+  std::vector<config::Ip4Prefix> addresses;
+  for (const auto& [id, r] : vifs_->records()) {
+    addresses.insert(addresses.end(), r.addresses.begin(), r.addresses.end());
+  }
+  if (absl::Status s = knet_->link().SetAddresses(addresses); !s.ok()) return s;
+  std::vector<config::Ip4Prefix> routes;
+  for (const auto& r : config_.routes) routes.push_back(r.prefix);
+  return knet_->link().SetRoutes(routes);
 }
 
 void Router::ToWorker(XqAction action, rte_mbuf* m) {
@@ -295,6 +335,13 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
         break;
       case XqAction::kResolve:
         neighbours_->OnResolve(m);
+        break;
+      case XqAction::kToKernel:
+        if (knet_ != nullptr) {
+          knet_->ToKernel(m);
+        } else {
+          rte_pktmbuf_free(m);
+        }
         break;
       default:
         rte_pktmbuf_free(m);
@@ -341,6 +388,17 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
   while (!stop.load(std::memory_order_relaxed)) {
     uint32_t work = 0;
     for (auto& q : outqs_) work += DrainOutq(*q);
+    if (knet_ != nullptr) {
+      work += knet_->FromKernel(256, [this](rte_mbuf* m) { ToWorker(XqAction::kFromKernel, m); });
+    }
+    if (mirror_ != nullptr) {
+      auto handled = mirror_->Poll();
+      if (!handled.ok()) {
+        VR_LOG_ERR("kernel route mirror: %s", handled.status().message());
+      } else {
+        work += *handled;
+      }
+    }
     uint64_t now = NowMs();
     if (now >= next_timer) {
       neighbours_->OnTimer(now);
@@ -364,8 +422,13 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
       next_metrics = now + 500;
     }
     // Waiting on the socket is the control lcore's idle: short, so OutQ stays drained.
+    std::array<int, 2> wake;
+    size_t nwake = 0;
+    if (knet_ != nullptr) wake[nwake++] = knet_->fd();
+    if (mirror_ != nullptr) wake[nwake++] = mirror_->fd();
     socket_->Poll(work != 0 ? 0 : 1,
-                  [this](const std::vector<std::string>& args) { return Execute(args); });
+                  [this](const std::vector<std::string>& args) { return Execute(args); },
+                  std::span<const int>(wake.data(), nwake));
   }
 
   workers_stop_.store(true);
@@ -389,6 +452,8 @@ Router::~Router() {
   // Reverse order of Build: nothing may hold an nbuf when the pool goes, nor a port when EAL does.
   metrics_.reset();  // first: its threads read nothing of ours, but stop them before we go
   socket_.reset();
+  mirror_.reset();
+  knet_.reset();  // holds spare nbufs; its TAP device goes with it
   neighbours_.reset();
   workers_.clear();
   vifs_.reset();

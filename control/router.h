@@ -18,6 +18,7 @@
 #include "control/interface_metrics.h"
 #include "control/neighbours.h"
 #include "control/nexthops.h"
+#include "control/route_mirror.h"
 #include "control/vifs.h"
 #include "dataplane/fib.h"
 #include "dataplane/nbuf_pool.h"
@@ -25,6 +26,7 @@
 #include "dataplane/xq_ring.h"
 #include "drivers/eal.h"
 #include "drivers/port.h"
+#include "knet/knet.h"
 
 namespace vr::control {
 
@@ -95,9 +97,31 @@ class Router {
   void ForEachTemplateRoute(const std::function<void(const RouteEntry&)>& fn) const;
   absl::Status AddRoute(const config::RouteConfig& r);
   uint32_t DrainOutq(dataplane::XqRing& q);
+  // Gives the kernel (knet) the router's addresses and the config's routes, as they are now.
+  absl::Status SyncKnet();
   void PollLinks();
   void Synchronize();
   void ToWorker(dataplane::XqAction action, rte_mbuf* m);
+
+  // kernel_routes.cc: what the route mirror reports, resolved and installed.
+  struct KernelRouteState {
+    KernelRoute route;
+    uint32_t nh = 0;
+    bool installed = false;    // in the FIB
+    bool gateway_ref = false;  // holds a reference on its gateway's neighbour entry
+    const char* why = "";      // why it is not installed
+  };
+  absl::Status OpenRouteMirror();
+  void OnKernelRoute(const KernelRoute& r);
+  void OnKernelRouteGone(const config::Ip4Prefix& p);
+  void InstallKernelRoute(KernelRouteState& s);
+  void UninstallKernelRoute(KernelRouteState& s);
+  bool ConfigHolds(const config::Ip4Prefix& p) const;
+  // A config route or address took a prefix a kernel route held in the FIB, or let it go.
+  void ConfigTakes(const config::Ip4Prefix& p);
+  void ConfigReleases(const config::Ip4Prefix& p);
+  // Addresses changed: kernel routes whose gateway was outside every subnet get another try.
+  void RetryKernelRoutes();
 
   // commands.cc
   using Args = std::vector<std::string>;
@@ -157,6 +181,10 @@ class Router {
   std::atomic<bool> workers_stop_{false};
   bool workers_running_ = false;
   dataplane::CoreCounters control_counters_;
+  std::unique_ptr<knet::Knet> knet_;  // null without a knet section
+  std::unique_ptr<RouteMirror> mirror_;  // null without knet or with knet.mirror off
+  absl::flat_hash_map<uint64_t, KernelRouteState> kernel_routes_;  // by prefix
+  uint64_t kernel_unresolved_ = 0;  // kernel routes the dataplane could not install
   std::unique_ptr<ControlSocket> socket_;
   std::unique_ptr<MetricsServer> metrics_;
   // /metrics/interfaces, when metrics.interfaces asks for it; rebuilt when this key changes.

@@ -2,6 +2,7 @@
 // text for people and JSON (-j) for scripts. Counters are summed across cores here, at read time.
 #include <rte_ethdev.h>
 
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_format.h"
@@ -82,7 +83,55 @@ std::string Router::ShowStats(bool json) const {
                           ReadCounter(c.busy_polls), ReadCounter(c.idle_polls));
     lcore = rte_get_next_lcore(lcore, 1, 0);
   }
-  j.EndArray().Key("counters").BeginObject();
+  j.EndArray();
+  if (knet_ != nullptr) {
+    const knet::KnetCounters& k = knet_->counters();
+    j.Key("knet")
+        .BeginObject()
+        .Field("name", knet_->name())
+        .Field("to_kernel_packets", k.to_kernel_packets)
+        .Field("to_kernel_bytes", k.to_kernel_bytes)
+        .Field("to_kernel_errors", k.to_kernel_errors)
+        .Field("from_kernel_packets", k.from_kernel_packets)
+        .Field("from_kernel_bytes", k.from_kernel_bytes)
+        .Field("from_kernel_unsupported", k.from_kernel_unsupported)
+        .Field("from_kernel_rate_limited", k.from_kernel_rate_limited)
+        .Field("from_kernel_no_nbuf", k.from_kernel_no_nbuf)
+        .Field("read_errors", k.read_errors)
+        .EndObject();
+    absl::StrAppendFormat(&text,
+                          "knet %s\n    to kernel: %u packets %u bytes %u errors\n"
+                          "    from kernel: %u packets %u bytes %u unsupported %u rate-limited "
+                          "%u no nbuf\n",
+                          knet_->name(), k.to_kernel_packets, k.to_kernel_bytes,
+                          k.to_kernel_errors, k.from_kernel_packets, k.from_kernel_bytes,
+                          k.from_kernel_unsupported, k.from_kernel_rate_limited,
+                          k.from_kernel_no_nbuf);
+  }
+  if (mirror_ != nullptr) {
+    const RouteMirror::Counters& m = mirror_->counters();
+    size_t installed = 0;
+    for (const auto& [key, s] : kernel_routes_) installed += s.installed;
+    j.Key("route_mirror")
+        .BeginObject()
+        .Field("routes", uint64_t(kernel_routes_.size()))
+        .Field("installed", uint64_t(installed))
+        .Field("events", m.events)
+        .Field("routes_set", m.routes_set)
+        .Field("routes_removed", m.routes_removed)
+        .Field("ignored", m.ignored)
+        .Field("unsupported", m.unsupported)
+        .Field("resyncs", m.resyncs)
+        .Field("overflows", m.overflows)
+        .Field("errors", m.errors)
+        .EndObject();
+    absl::StrAppendFormat(&text,
+                          "route mirror: %u kernel routes, %u installed; %u events, %u resyncs, "
+                          "%u overflows, %u errors\n",
+                          kernel_routes_.size(), installed, m.events, m.resyncs, m.overflows,
+                          m.errors);
+  }
+  j.Key("counters").BeginObject();
   text += "counters:\n";
   for (size_t i = 0; i < kEventCount; ++i) {
     j.Field(dataplane::kEventNames[i], events[i]);
@@ -129,6 +178,7 @@ std::string Router::ShowRoutes(bool json) const {
     } else {
       j.Null();
     }
+    j.Field("origin", IsUserRoute(r) ? "config" : "interface");
     j.EndObject();
     if (r.type == "forward") {
       absl::StrAppendFormat(&text, "%s via %s dev %s\n", prefix, config::FormatIp4(r.via), port);
@@ -142,6 +192,48 @@ std::string Router::ShowRoutes(bool json) const {
     };
   for (const auto& r : routes_) show(r);
   ForEachTemplateRoute(show);
+  // Kernel routes, by prefix; those not installed say why (shadowed by the config, a gateway
+  // outside every subnet), as `ip route` would show a dead route.
+  std::vector<const KernelRouteState*> kernel;
+  kernel.reserve(kernel_routes_.size());
+  for (const auto& [key, s] : kernel_routes_) kernel.push_back(&s);
+  std::sort(kernel.begin(), kernel.end(), [](const KernelRouteState* a, const KernelRouteState* b) {
+    return std::pair(a->route.prefix.addr, a->route.prefix.len) <
+           std::pair(b->route.prefix.addr, b->route.prefix.len);
+  });
+  for (const KernelRouteState* s : kernel) {
+    const KernelRoute& r = s->route;
+    std::string prefix = absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
+    const char* type = r.type == KernelRoute::Type::kForward     ? "forward"
+                       : r.type == KernelRoute::Type::kBlackhole ? "blackhole"
+                                                                 : "unreachable";
+    std::string proto = config::RouteProtocolName(r.protocol);
+    int vif = r.gateway != 0 ? VifForAddress(r.gateway) : -1;
+    std::string port = vif >= 0 ? vifs_->Name(uint32_t(vif)) : "";
+    j.BeginObject().Field("prefix", prefix).Field("type", type).Key("via");
+    if (r.type == KernelRoute::Type::kForward && r.gateway != 0) {
+      j.Value(config::FormatIp4(r.gateway));
+    } else {
+      j.Null();
+    }
+    j.Key("port");
+    if (vif >= 0) {
+      j.Value(port);
+    } else {
+      j.Null();
+    }
+    j.Field("origin", "kernel").Field("protocol", proto).Field("installed", s->installed);
+    if (!s->installed) j.Field("reason", s->why);
+    j.EndObject();
+    std::string line = r.type != KernelRoute::Type::kForward
+                           ? absl::StrFormat("%s %s proto %s", type, prefix, proto)
+                       : vif >= 0 ? absl::StrFormat("%s via %s dev %s proto %s", prefix,
+                                                    config::FormatIp4(r.gateway), port, proto)
+                                  : absl::StrFormat("%s via %s proto %s", prefix,
+                                                    config::FormatIp4(r.gateway), proto);
+    if (!s->installed) line += absl::StrFormat(" (not installed: %s)", s->why);
+    text += line + "\n";
+  }
   j.EndArray();
   return json ? j.Take() + "\n" : text;
 }

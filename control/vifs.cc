@@ -112,9 +112,9 @@ absl::StatusOr<uint32_t> Vifs::AllocIds(uint32_t count) {
     if (left != 0) free_ids_[first + count] = left;
     return first;
   }
-  if (uint64_t{next_id_} + count > dataplane::kMaxVifs) {
+  if (uint64_t{next_id_} + count > dataplane::kKnetVif) {
     return absl::ResourceExhaustedError(
-        absl::StrFormat("no room for %u more vifs (at most %u)", count, dataplane::kMaxVifs));
+        absl::StrFormat("no room for %u more vifs (at most %u)", count, dataplane::kKnetVif));
   }
   uint32_t first = next_id_;
   next_id_ += count;

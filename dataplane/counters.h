@@ -26,6 +26,8 @@ namespace vr::dataplane {
   X(kArpHeld, "arp_held")                    /* packets queued awaiting a MAC */ \
   X(kArpReleased, "arp_released")            /* held packets sent on resolution */ \
   X(kInqReceived, "inq_received")                                                 \
+  X(kKnetPunted, "knet_punted")              /* frames for the router sent to the kernel */ \
+  X(kKnetRouted, "knet_routed")              /* packets from the kernel routed out */ \
   X(kImpairmentDropped, "impairment_dropped") /* dropped by a vif's impairment, on purpose */
 
 enum class Event : uint8_t {

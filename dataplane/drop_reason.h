@@ -39,7 +39,9 @@ namespace vr::dataplane {
   X(kTxFull, "tx_full")                         /* the port's TX queue did not take it */  \
   X(kOutqFull, "outq_full")                                                                \
   X(kInqFull, "inq_full")                                                                  \
-  X(kNbufExhausted, "nbuf_exhausted")
+  X(kNbufExhausted, "nbuf_exhausted")                                                      \
+  X(kKnetRateLimited, "knet_rate_limited")      /* over knet.rate, to the kernel */         \
+  X(kKnetNotRouted, "knet_not_routed")          /* from the kernel, to no neighbour */
 
 enum class DropReason : uint8_t {
 #define VR_DROP_ENUM(e, s) e,

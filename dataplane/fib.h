@@ -88,6 +88,7 @@ class Fib {
     return lpm_->Add(prefix, len, nexthop);
   }
   absl::Status Delete(uint32_t prefix, uint8_t len) { return lpm_->Delete(prefix, len); }
+  bool Has(uint32_t prefix, uint8_t len) const { return lpm_->Has(prefix, len); }
 
   static constexpr uint32_t kNoRoute = Lpm4::kMiss;
 

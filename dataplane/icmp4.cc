@@ -98,9 +98,30 @@ bool Icmp4EchoReply(rte_mbuf* m) {
 void Worker::Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip) {
   (void)ip;
   counters_.Count(Event::kIp4Local);
-  if (!Icmp4EchoReply(m)) return Drop(m, DropReason::kIp4LocalUnsupported);
-  counters_.Count(Event::kIcmpEchoReplies);
-  RouteOriginated(m);
+  if (Icmp4EchoReply(m)) {
+    counters_.Count(Event::kIcmpEchoReplies);
+    return RouteOriginated(m);
+  }
+  if (!setup_.knet) return Drop(m, DropReason::kIp4LocalUnsupported);
+  if (!knet_bucket_.Take()) return Drop(m, DropReason::kKnetRateLimited);
+  counters_.Count(Event::kKnetPunted);
+  Punt(XqAction::kToKernel, m);
+}
+
+void Worker::FromKernel(rte_mbuf* m) {
+  // The kernel built these headers itself and the control lcore checked there is an IPv4
+  // header: no TTL decrement, no martian filter (the kernel's own addresses are fine as sources).
+  SetPacketVif(m, kKnetVif);
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+  uint32_t nh;
+  if (fib_->Lookup(rte_be_to_cpu_32(ip->dst_addr), &nh)) {
+    NhKind kind = fib_->nexthop(nh).kind;
+    if (kind == NhKind::kNeighbour || kind == NhKind::kConnected) {
+      counters_.Count(Event::kKnetRouted);
+      return Ip4Output(m, nh);
+    }
+  }
+  Drop(m, DropReason::kKnetNotRouted);
 }
 
 void Worker::IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu) {

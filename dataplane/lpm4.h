@@ -44,6 +44,8 @@ class Lpm4 {
   // prefix replaces its value.
   absl::Status Add(uint32_t prefix, uint8_t len, uint32_t value);
   absl::Status Delete(uint32_t prefix, uint8_t len);
+  // Control only: whether exactly this prefix is in the table.
+  bool Has(uint32_t prefix, uint8_t len) const { return routes_.contains(Key(prefix, len)); }
 
   // Workers. `dst` in host order.
   uint32_t Lookup(uint32_t dst) const {

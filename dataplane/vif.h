@@ -16,6 +16,8 @@ namespace vr::dataplane {
 
 constexpr uint32_t kMaxVifs = 1u << 24;       // vif ids are 24-bit InQ/OutQ parameters
 constexpr uint32_t kNoVif = 0;                // classifier slot: no vif for these tags
+// The id frames from the kernel (knet) carry, for their counters; never given to a vif.
+constexpr uint32_t kKnetVif = kMaxVifs - 1;
 constexpr uint32_t kMaxGroupSlots = 1u << 16;  // distinct groups in use at once
 constexpr uint32_t kMaxImpairProfiles = 1024;  // distinct impairment settings in use at once
 

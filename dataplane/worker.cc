@@ -16,6 +16,7 @@ Worker::Worker(const WorkerSetup& setup)
       vif_counters_(kMaxVifs),
       rng_(kMaxImpairProfiles),
       icmp_bucket_(setup.icmp_rate, setup.icmp_burst),
+      knet_bucket_(setup.knet_rate, setup.knet_burst),
       tx_(RTE_MAX_ETHPORTS),
       used_(setup.fib->max_nexthops()) {}
 
@@ -185,6 +186,9 @@ uint32_t Worker::DrainInq() {
         break;
       case XqAction::kOutput:
         Ip4Output(m, Meta(m)->nexthop);
+        break;
+      case XqAction::kFromKernel:
+        FromKernel(m);
         break;
       default:
         rte_pktmbuf_free(m);

@@ -33,6 +33,11 @@ struct WorkerSetup {
   rte_rcu_qsbr* rcu = nullptr;
   uint32_t icmp_rate = 1000;   // ICMP errors per second
   uint32_t icmp_burst = 100;
+  // Frames for the router that the dataplane does not answer go to the kernel (knet), at most
+  // knet_rate per second per worker; without knet they are dropped as ip4_local_unsupported.
+  bool knet = false;
+  uint32_t knet_rate = 500000;
+  uint32_t knet_burst = 4096;
   const std::atomic<bool>* stop = nullptr;
 };
 
@@ -148,6 +153,8 @@ class Worker {
   void Ip4Forward(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t nh_index);
   void Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip);
   void IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu);
+  // A packet the kernel sent through knet: routed like one the router originates.
+  void FromKernel(rte_mbuf* m);
   // Routes a packet the router itself originates (echo reply, ICMP error): no TTL decrement.
   void RouteOriginated(rte_mbuf* m);
   // Resolves L2 for a routed packet, fragments it if needed, and queues it for TX.
@@ -181,6 +188,7 @@ class Worker {
   };
   std::vector<Rng> rng_;  // per impairment profile: this worker's pseudo-random stream
   TokenBucket icmp_bucket_;
+  TokenBucket knet_bucket_;
   std::vector<TxBuffer> tx_;  // indexed by port id
   LazyArray<uint8_t> used_;  // by next hop; worker: wo (sets), control: clears while aging
 };

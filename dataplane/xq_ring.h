@@ -16,6 +16,8 @@ enum class XqAction : uint8_t {
   kResolve = 2,     // worker -> control: a routed packet whose next hop has no MAC yet (nbuf)
   kTransmit = 3,    // control -> worker: a complete frame to send on NbufMeta::tx_port (nbuf)
   kOutput = 4,      // control -> worker: a held packet whose next hop resolved; route it out (nbuf)
+  kToKernel = 5,    // worker -> control: a frame for the router that the kernel answers (nbuf)
+  kFromKernel = 6,  // control -> worker: a packet the kernel sent through knet; route it (nbuf)
 };
 
 constexpr uint32_t kXqParamBits = 24;

@@ -163,6 +163,62 @@ TEST(ParseConfig, MetricsListen) {
             "t.yaml:9:15: interfaces: expected an integer between 0 and 1048576, got '2000000'");
 }
 
+TEST(ParseConfig, Knet) {
+  auto c = ParseConfig(WithPorts(""), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->knet.enabled) << "no kernel interface unless the config has a knet section";
+  c = ParseConfig(WithPorts("knet:\n"), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->knet.enabled);
+  EXPECT_EQ(c->knet.name, "knet0");
+  EXPECT_EQ(c->knet.mtu, 1500u);
+  EXPECT_TRUE(c->knet.mirror);
+  EXPECT_EQ(c->knet.table, 254u);
+  EXPECT_TRUE(c->knet.protocols.empty());
+  c = ParseConfig(WithPorts("knet:\n  name: k1\n  mtu: 9000\n  rate: 1000\n  burst: 10\n"
+                            "  mirror:\n    table: 100\n    protocols: [bird, 186, static]\n"),
+                  "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->knet.name, "k1");
+  EXPECT_EQ(c->knet.mtu, 9000u);
+  EXPECT_EQ(c->knet.rate, 1000u);
+  EXPECT_EQ(c->knet.burst, 10u);
+  EXPECT_EQ(c->knet.table, 100u);
+  EXPECT_EQ(c->knet.protocols, (std::vector<uint8_t>{12, 186, 4}));
+  c = ParseConfig(WithPorts("knet:\n  mirror: off\n"), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->knet.mirror);
+  c = ParseConfig(WithPorts("knet:\n  mirror: {table: main}\n"), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->knet.table, 254u);
+
+  auto error = [](std::string_view knet) {
+    return FirstLine(ParseConfig(WithPorts(knet), "t.yaml").status());
+  };
+  EXPECT_EQ(error("knet:\n  name: a-name-far-too-long\n"),
+            "t.yaml:9:9: name: expected an interface name of 1 to 15 characters from A-Z a-z "
+            "0-9 _ . -, got 'a-name-far-too-long'");
+  EXPECT_EQ(error("knet:\n  mtu: 20000\n"),
+            "t.yaml:9:8: mtu: expected an integer between 68 and 9000, got '20000'");
+  EXPECT_EQ(error("knet:\n  mirror:\n    table: 255\n"),
+            "t.yaml:10:12: table: expected main, or a table number from 1 to 4294967294 other "
+            "than 255, got '255'");
+  EXPECT_EQ(error("knet:\n  mirror:\n    protocols: [bird, kernel]\n"),
+            "t.yaml:10:23: protocols: expected a route protocol name from /etc/iproute2/rt_protos "
+            "(boot, static, zebra, bird, bgp, ospf, ...) or a number 0-255, other than kernel and "
+            "vrouter, got 'kernel'");
+  EXPECT_EQ(error("knet:\n  mirror:\n    protocols: [bird, bird]\n"),
+            "t.yaml:10:23: protocols: bird is listed twice");
+  EXPECT_EQ(error("knet:\n  mirror:\n    protocols: [quagga]\n"),
+            "t.yaml:10:17: protocols: expected a route protocol name from /etc/iproute2/rt_protos "
+            "(boot, static, zebra, bird, bgp, ospf, ...) or a number 0-255, other than kernel and "
+            "vrouter, got 'quagga'");
+  EXPECT_EQ(error("knet:\n  mirror:\n    tabel: 5\n"),
+            "t.yaml:10:5: unknown key 'tabel' in mirror; expected one of: table, protocols");
+  EXPECT_EQ(error("knet:\n  mirror: yes\n"),
+            "t.yaml:9:11: mirror: expected off, or a map with keys table, protocols, got 'yes'");
+}
+
 TEST(ParseConfig, EmptySectionsAndListsAreAllowed) {
   absl::StatusOr<Config> c =
       ParseConfig(WithPorts("dataplane:\narp: {}\nroutes: []\nneighbours:\n"), "t.yaml");
@@ -221,7 +277,7 @@ const ErrorCase kErrors[] = {
     {"OnlyComments", "# nothing\n",
      "t.yaml:1:1: the config is empty; expected a map with at least a 'ports' list"},
     {"TopLevelList", "- a\n- b\n",
-     "t.yaml:1:1: config: expected a map with keys dataplane, control, metrics, arp, icmp, "
+     "t.yaml:1:1: config: expected a map with keys dataplane, control, metrics, knet, arp, icmp, "
      "group_file, groups, ports, vifs, routes, neighbours, got a list"},
     {"TwoDocuments", WithPorts("---\nports: []\n"),
      "t.yaml:9:1: expected a single YAML document, found a second one"},
@@ -236,7 +292,7 @@ const ErrorCase kErrors[] = {
      "t.yaml:5:5: duplicate key 'mtu' in port (first given on line 4)"},
     {"UnknownTopKey", WithPorts("neighbors: []\n"),
      "t.yaml:8:1: unknown key 'neighbors' in config; expected one of: dataplane, control, metrics, "
-     "arp, icmp, group_file, groups, ports, vifs, routes, neighbours"},
+     "knet, arp, icmp, group_file, groups, ports, vifs, routes, neighbours"},
     {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
      "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses, "
      "group, state"},

@@ -139,6 +139,7 @@ void ExpectRoundTrip(const Config& c) {
   EXPECT_TRUE(back->control == c.control);
   EXPECT_TRUE(back->arp == c.arp);
   EXPECT_TRUE(back->icmp == c.icmp);
+  EXPECT_TRUE(back->knet == c.knet);
   EXPECT_TRUE(back->ports == c.ports);
   EXPECT_TRUE(back->vifs == c.vifs);
   EXPECT_TRUE(back->routes == c.routes);
@@ -173,6 +174,20 @@ TEST(FormatConfig, EveryKeyRoundTrips) {
 }
 
 TEST(FormatConfig, MinimalRoundTrips) { ExpectRoundTrip(Load(kMinimal)); }
+
+TEST(FormatConfig, KnetRoundTrips) {
+  Config c = Load(std::string(kMinimal) +
+                  "knet:\n  name: k1\n  mtu: 9000\n  rate: 7\n  burst: 3\n"
+                  "  mirror:\n    table: 100\n    protocols: [bird, 186, 77]\n");
+  EXPECT_TRUE(c.knet.enabled);
+  ExpectRoundTrip(c);
+  c = Load(std::string(kMinimal) + "knet:\n  mirror: off\n");
+  EXPECT_FALSE(c.knet.mirror);
+  ExpectRoundTrip(c);
+  c = Load(std::string(kMinimal) + "knet: {}\n");
+  EXPECT_TRUE(c.knet.enabled);
+  ExpectRoundTrip(c);
+}
 
 TEST(FormatConfig, SubinterfacesRoundTrip) {
   Config c = Load(kSubinterfaces);

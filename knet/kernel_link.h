@@ -1,0 +1,46 @@
+// knet's side of the kernel configured through libnl-3 (rtnetlink), never by running `ip`: the
+// TAP link's state, MTU and MAC, the router's addresses on it, and routes into the dataplane.
+#pragma once
+
+#include <netlink/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/config.h"
+
+namespace vr::knet {
+
+class KernelLink {
+ public:
+  static absl::StatusOr<std::unique_ptr<KernelLink>> Open(int ifindex);
+
+  // Up, IFF_NOARP (the dataplane resolves every neighbour; see docs/architecture.md), MTU, MAC.
+  absl::Status Configure(uint32_t mtu, const std::array<uint8_t, 6>& mac);
+  // Makes the link's IPv4 addresses `want`: adds what is missing, removes what it added before
+  // and is no longer wanted. Addresses it did not add are left alone.
+  absl::Status SetAddresses(const std::vector<config::Ip4Prefix>& want);
+  // The same for routes through the link (protocol vrouter, no gateway: the kernel hands the
+  // packet to knet and the dataplane routes it).
+  absl::Status SetRoutes(const std::vector<config::Ip4Prefix>& want);
+
+ private:
+  using Key = std::tuple<uint32_t, uint8_t>;
+  struct SockDeleter {
+    void operator()(nl_sock* s) const;
+  };
+  KernelLink(nl_sock* sock, int ifindex) : sock_(sock), ifindex_(ifindex) {}
+  absl::Status Address(const config::Ip4Prefix& p, bool add);
+  absl::Status Route(const config::Ip4Prefix& p, bool add);
+
+  std::unique_ptr<nl_sock, SockDeleter> sock_;
+  int ifindex_;
+  std::set<Key> addresses_, routes_;
+};
+
+}  // namespace vr::knet

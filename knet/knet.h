@@ -1,0 +1,78 @@
+// knet: the router's one interface to the Linux kernel. Frames for the router that the dataplane
+// does not answer go to the kernel through a TAP device; what the kernel sends comes back as nbufs
+// for a worker to route. Owned and driven by the control lcore.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dataplane/nbuf_pool.h"
+#include "dataplane/token_bucket.h"
+#include "knet/kernel_link.h"
+#include "knet/tap.h"
+
+namespace vr::knet {
+
+struct KnetOptions {
+  std::string name = "knet0";
+  uint32_t mtu = 1500;
+  uint32_t rate = 500000;  // frames per second from the kernel; beyond, dropped and counted
+  uint32_t burst = 4096;
+};
+
+// Control-lcore counters, read by the same lcore for `stats` and /metrics.
+struct KnetCounters {
+  uint64_t to_kernel_packets = 0;
+  uint64_t to_kernel_bytes = 0;
+  uint64_t to_kernel_errors = 0;    // the write failed (the kernel's queue, a frame too big)
+  uint64_t from_kernel_packets = 0;
+  uint64_t from_kernel_bytes = 0;
+  uint64_t from_kernel_unsupported = 0;  // not IPv4 (IPv6 waits for dual stack), or malformed
+  uint64_t from_kernel_rate_limited = 0;
+  uint64_t from_kernel_no_nbuf = 0;
+  uint64_t read_errors = 0;
+};
+
+class Knet {
+ public:
+  static absl::StatusOr<std::unique_ptr<Knet>> Open(const KnetOptions& options,
+                                                    dataplane::NbufPool* pool);
+  ~Knet();
+
+  int fd() const { return tap_->fd(); }
+  int ifindex() const { return tap_->ifindex(); }
+  const std::string& name() const { return tap_->name(); }
+  const std::array<uint8_t, 6>& mac() const { return mac_; }
+  KernelLink& link() { return *link_; }
+  const KnetCounters& counters() const { return counters_; }
+
+  // Hands a frame (14-byte Ethernet header first) to the kernel; consumes the nbuf.
+  void ToKernel(rte_mbuf* m);
+  // Reads at most `budget` frames the kernel sent and passes each IPv4 one, as an nbuf, to
+  // `deliver`; the rest are counted and dropped. Returns the number of frames read.
+  uint32_t FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>& deliver);
+
+ private:
+  Knet() = default;
+  // Nbufs for the largest frame the kernel may send, chained on demand: a read lands in as many
+  // of them as it needs and the rest stay for the next read.
+  bool FillSpare();
+
+  std::unique_ptr<Tap> tap_;
+  std::unique_ptr<KernelLink> link_;
+  dataplane::NbufPool* pool_ = nullptr;
+  std::array<uint8_t, 6> mac_{};
+  uint32_t mtu_ = 1500;
+  dataplane::TokenBucket bucket_{1, 1};
+  std::vector<rte_mbuf*> spare_;
+  uint32_t segments_ = 1;  // nbufs a frame of the knet MTU needs
+  KnetCounters counters_;
+};
+
+}  // namespace vr::knet

@@ -1,0 +1,391 @@
+#!/usr/bin/python3
+# knet: the router's own kernel reached through the dataplane. Host A talks TCP and UDP to a
+# kernel socket on the router; a kernel process on the router reaches host B; rate limits count.
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import packets as P  # noqa: E402
+from topology import Router, Topology, sh, socket_in  # noqa: E402
+
+ROUTER_A_MAC = "02:00:00:00:00:01"
+
+BASE = f"""
+dataplane:
+  workers: 1
+  nbufs: 8191
+control:
+  socket: @SOCKET@
+metrics:
+  listen: "off"
+ports:
+  - name: a
+    device: net_af_packet0,iface=vr-a
+    mac: {ROUTER_A_MAC}
+    addresses: [198.18.1.1/24]
+  - name: b
+    device: net_af_packet1,iface=vr-b
+    mac: 02:00:00:00:00:02
+    addresses: [198.18.2.1/24]
+routes:
+  - prefix: 198.19.0.0/16
+    via: 198.18.2.2
+"""
+
+CONFIG = BASE + """
+knet:
+  name: knet0
+  mtu: 1500
+  mirror: "off"
+"""
+
+
+def knet_topology():
+    topo = Topology()
+    # The ports' veths stay visible to the router namespace's kernel, which would answer ARP
+    # for knet0's addresses on them; a NIC bound to DPDK would be invisible to it.
+    for dev in ("vr-a", "vr-b"):
+        sh("ip", "-n", topo.r, "link", "set", dev, "arp", "off")
+    return topo
+
+
+def serve_sha(sock, done):
+    """Accepts one connection, reads to EOF, answers with the SHA-256 of what came."""
+    conn, _ = sock.accept()
+    with conn:
+        h = hashlib.sha256()
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            h.update(data)
+        conn.sendall(h.hexdigest().encode())
+    done.set()
+
+
+def tcp_round_trip(test, client_ns, server_ns, server_ip, port, size):
+    srv = socket_in(server_ns, socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((server_ip, port))
+    srv.listen(1)
+    srv.settimeout(20)
+    done = threading.Event()
+    t = threading.Thread(target=serve_sha, args=(srv, done), daemon=True)
+    t.start()
+    payload = os.urandom(size)
+    with socket_in(client_ns, socket.AF_INET, socket.SOCK_STREAM) as c:
+        c.settimeout(20)
+        c.connect((server_ip, port))
+        c.sendall(payload)
+        c.shutdown(socket.SHUT_WR)
+        answer = b""
+        while True:
+            data = c.recv(4096)
+            if not data:
+                break
+            answer += data
+    t.join(20)
+    srv.close()
+    test.assertEqual(answer.decode(), hashlib.sha256(payload).hexdigest())
+
+
+class KnetTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = knet_topology()
+        cls.router = Router(cls.topo, CONFIG)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        gone = sh("ip", "-n", cls.topo.r, "link", "show", "knet0", check=False).returncode != 0
+        cls.topo.close()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+        assert gone, "knet0 outlived vrouterd"
+
+    def stats(self):
+        """Stats once every frame a worker punted has been through the control lcore's write."""
+        deadline = time.time() + 3
+        while True:
+            s = self.router.stats()
+            k = s["knet"]
+            if (s["counters"]["knet_punted"] == k["to_kernel_packets"] + k["to_kernel_errors"] or
+                    time.time() > deadline):
+                return s
+            time.sleep(0.05)
+
+    def test_link_is_configured_through_netlink(self):
+        link = json.loads(sh("ip", "-j", "-n", self.topo.r, "addr", "show", "knet0").stdout)[0]
+        self.assertIn("UP", link["flags"])
+        self.assertIn("NOARP", link["flags"])
+        self.assertEqual(link["mtu"], 1500)
+        addrs = sorted(f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"]
+                       if a["family"] == "inet")
+        self.assertEqual(addrs, ["198.18.1.1/24", "198.18.2.1/24"])
+        routes = json.loads(sh("ip", "-j", "-n", self.topo.r, "route", "show", "proto", "250")
+                            .stdout)
+        self.assertEqual([(r["dst"], r["dev"]) for r in routes], [("198.19.0.0/16", "knet0")])
+
+    def test_tcp_from_host_to_a_kernel_socket_on_the_router(self):
+        before = self.stats()
+        tcp_round_trip(self, self.topo.a, self.topo.r, "198.18.1.1", 7001, 300_000)
+        after = self.stats()
+        # Every segment A sent went up through knet, and the kernel's answers came back down.
+        self.assertGreater(after["knet"]["to_kernel_packets"], before["knet"]["to_kernel_packets"])
+        self.assertGreater(after["knet"]["from_kernel_packets"],
+                           before["knet"]["from_kernel_packets"])
+        self.assertEqual(after["counters"]["knet_punted"] - before["counters"]["knet_punted"],
+                         after["knet"]["to_kernel_packets"] - before["knet"]["to_kernel_packets"])
+        self.assertEqual(after["knet"]["to_kernel_errors"], 0)
+        self.assertEqual(after["drops"]["knet_rate_limited"], 0)
+
+    def test_kernel_process_on_the_router_reaches_host_b(self):
+        sh("ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.2.2", ns=self.topo.r)
+        # Through the config's static route, which knet gave the kernel as well.
+        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.19.0.1", ns=self.topo.r)
+        tcp_round_trip(self, self.topo.r, self.topo.b, "198.18.2.2", 7002, 200_000)
+
+    def test_udp_to_a_closed_port_gets_the_kernels_port_unreachable(self):
+        s = socket_in(self.topo.a, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        with s:
+            s.setblocking(False)
+            before = self.stats()
+            probe = P.ip4_udp("198.18.1.2", "198.18.1.1", b"knet", ident=0x4343, dport=33999)
+            a_mac = self.topo.mac(self.topo.a, "eth0")
+            with P.packet_socket(socket_in, self.topo.a, "eth0") as ps:
+                ps.send(P.ether(ROUTER_A_MAC, a_mac, probe))
+            deadline = time.time() + 3
+            found = None
+            while found is None and time.time() < deadline:
+                r, _, _ = select.select([s], [], [], deadline - time.time())
+                if not r:
+                    break
+                ip = P.Ip4(s.recv(65535))
+                icmp = P.Icmp(ip.payload)
+                if icmp.type == 3 and P.Ip4(icmp.quote).ident == 0x4343:
+                    found = (ip, icmp)
+            self.assertIsNotNone(found, "no port unreachable from the router's kernel")
+            ip, icmp = found
+            self.assertEqual(ip.src, "198.18.1.1")
+            self.assertEqual(icmp.code, 3)
+            after = self.stats()
+            self.assertEqual(after["counters"]["knet_punted"] - before["counters"]["knet_punted"], 1)
+
+
+MIRROR_CONFIG = BASE + """
+knet: {}
+"""
+
+
+class KnetMirrorTest(unittest.TestCase):
+    """Routes the router's kernel learns (here from `ip route`, as a daemon would install them)
+    are mirrored into the FIB, resolved to the dataplane's real next hops."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = knet_topology()
+        for net in ("198.18.64.1/32", "198.18.65.1/32"):
+            sh("ip", "-n", cls.topo.b, "addr", "add", net, "dev", "lo")
+        cls.router = Router(cls.topo, MIRROR_CONFIG)
+        sh("ping", "-c", "1", "-W", "2", "198.18.2.2", ns=cls.topo.a)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        cls.topo.close()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+
+    def kernel_routes(self):
+        routes = json.loads(self.router.ctl("-j", "route", "show").stdout)
+        return {r["prefix"]: r for r in routes if r["origin"] == "kernel"}
+
+    def wait_routes(self, want, timeout=3.0):
+        """Kernel routes as vrouterctl shows them, once `want(routes)` holds (or the last seen)."""
+        deadline = time.time() + timeout
+        while True:
+            routes = self.kernel_routes()
+            if want(routes) or time.time() > deadline:
+                return routes
+            time.sleep(0.05)
+
+    def ip_route(self, *args):
+        sh("ip", "-n", self.topo.r, "route", *args)
+
+    def test_a_learned_route_forwards_and_its_withdrawal_stops_it(self):
+        self.ip_route("add", "198.18.64.0/24", "via", "198.18.2.2", "proto", "bird")
+        routes = self.wait_routes(lambda r: "198.18.64.0/24" in r)
+        r = routes["198.18.64.0/24"]
+        self.assertEqual((r["type"], r["via"], r["port"], r["protocol"], r["installed"]),
+                         ("forward", "198.18.2.2", "b", "bird", True))
+        before = self.router.stats()["counters"]["ip4_forwarded"]
+        sh("ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.64.1", ns=self.topo.a)
+        # Three echo requests out, three replies back (B's default route points at the router).
+        self.assertGreaterEqual(self.router.stats()["counters"]["ip4_forwarded"] - before, 6)
+        self.ip_route("del", "198.18.64.0/24", "via", "198.18.2.2", "proto", "bird")
+        routes = self.wait_routes(lambda r: "198.18.64.0/24" not in r)
+        self.assertNotIn("198.18.64.0/24", routes)
+        r = sh("ping", "-c", "1", "-W", "1", "198.18.64.1", ns=self.topo.a, check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_a_replace_moves_the_route_to_its_new_gateway(self):
+        self.ip_route("add", "198.18.65.0/24", "via", "198.18.1.2", "proto", "zebra")
+        self.wait_routes(lambda r: r.get("198.18.65.0/24", {}).get("via") == "198.18.1.2")
+        self.ip_route("replace", "198.18.65.0/24", "via", "198.18.2.2", "proto", "zebra")
+        routes = self.wait_routes(lambda r: r.get("198.18.65.0/24", {}).get("via") == "198.18.2.2")
+        self.assertEqual(routes["198.18.65.0/24"]["port"], "b")
+        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.65.1", ns=self.topo.a)
+        self.ip_route("del", "198.18.65.0/24", "proto", "zebra")
+
+    def test_the_config_wins_a_prefix_both_hold(self):
+        # 198.19.0.0/16 via 198.18.2.2 is in the config; the kernel's says via A.
+        self.ip_route("add", "198.19.0.0/16", "via", "198.18.1.2", "proto", "static", "metric", "5")
+        routes = self.wait_routes(lambda r: "198.19.0.0/16" in r)
+        r = routes["198.19.0.0/16"]
+        self.assertFalse(r["installed"])
+        self.assertEqual(r["reason"], "the config holds this prefix")
+        sh("ping", "-c", "1", "-W", "2", "198.19.0.1", ns=self.topo.a)  # still via B
+        self.ip_route("del", "198.19.0.0/16", "proto", "static", "metric", "5")
+        self.wait_routes(lambda r: "198.19.0.0/16" not in r)
+        sh("ping", "-c", "1", "-W", "2", "198.19.0.1", ns=self.topo.a)
+
+    def test_unusable_and_special_routes(self):
+        before = self.router.stats()["drops"]
+        # A gateway on no subnet of the router's: listed, not installed, and said why.
+        self.ip_route("add", "198.18.70.0/24", "via", "198.18.9.9", "dev", "knet0", "onlink",
+                      "proto", "static")
+        self.ip_route("add", "blackhole", "198.18.80.0/24", "proto", "static")
+        self.ip_route("add", "unreachable", "198.18.81.0/24", "proto", "static")
+        # Not mirrored: the kernel's own connected routes, another table.
+        self.ip_route("add", "198.18.82.0/24", "via", "198.18.2.2", "table", "100",
+                      "proto", "static")
+        routes = self.wait_routes(lambda r: {"198.18.70.0/24", "198.18.80.0/24",
+                                             "198.18.81.0/24"} <= set(r))
+        self.assertEqual(routes["198.18.70.0/24"]["reason"],
+                         "gateway outside every interface's subnet")
+        self.assertEqual((routes["198.18.80.0/24"]["type"], routes["198.18.80.0/24"]["installed"]),
+                         ("blackhole", True))
+        self.assertEqual(routes["198.18.81.0/24"]["type"], "unreachable")
+        self.assertNotIn("198.18.82.0/24", routes)
+        self.assertNotIn("198.18.1.0/24", routes)
+        a_mac = self.topo.mac(self.topo.a, "eth0")
+        with P.packet_socket(socket_in, self.topo.a, "eth0") as ps:
+            for dst in ("198.18.80.1", "198.18.80.2", "198.18.81.1"):
+                ps.send(P.ether(ROUTER_A_MAC, a_mac, P.ip4_udp("198.18.1.2", dst, b"x")))
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            d = self.router.stats()["drops"]
+            if (d["ip4_blackhole"] - before["ip4_blackhole"] == 2 and
+                    d["ip4_unreachable_route"] - before["ip4_unreachable_route"] == 1):
+                break
+            time.sleep(0.05)
+        self.assertEqual(d["ip4_blackhole"] - before["ip4_blackhole"], 2)
+        self.assertEqual(d["ip4_unreachable_route"] - before["ip4_unreachable_route"], 1)
+        for args in (("198.18.70.0/24", "proto", "static"),
+                     ("blackhole", "198.18.80.0/24", "proto", "static"),
+                     ("unreachable", "198.18.81.0/24", "proto", "static"),
+                     ("198.18.82.0/24", "table", "100", "proto", "static")):
+            self.ip_route("del", *args)
+        routes = self.wait_routes(lambda r: not r)
+        self.assertEqual(routes, {})
+
+    def test_metrics_and_stats_count_the_mirror(self):
+        s = self.router.stats()["route_mirror"]
+        self.assertGreaterEqual(s["resyncs"], 1)  # the dump at start
+        self.assertEqual(s["errors"], 0)
+
+
+RATE_CONFIG = BASE + """
+knet:
+  rate: 1
+  burst: 5
+  mirror: "off"
+"""
+
+
+class KnetRateLimitTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = knet_topology()
+        cls.router = Router(cls.topo, RATE_CONFIG)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        cls.topo.close()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+
+    def test_a_flood_at_the_router_is_cut_to_the_rate_and_counted(self):
+        before = self.router.stats()
+        a_mac = self.topo.mac(self.topo.a, "eth0")
+        start = time.time()
+        with P.packet_socket(socket_in, self.topo.a, "eth0") as ps:
+            for i in range(200):
+                ps.send(P.ether(ROUTER_A_MAC, a_mac,
+                                P.ip4_udp("198.18.1.2", "198.18.1.1", b"flood", dport=40000 + i)))
+        elapsed = time.time() - start
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            after = self.router.stats()
+            punted = after["counters"]["knet_punted"] - before["counters"]["knet_punted"]
+            limited = after["drops"]["knet_rate_limited"] - before["drops"]["knet_rate_limited"]
+            if punted + limited == 200:
+                break
+            time.sleep(0.05)
+        self.assertEqual(punted + limited, 200)
+        # Five from the burst, then one per second at most.
+        self.assertGreaterEqual(punted, 5)
+        self.assertLessEqual(punted, 5 + int(elapsed) + 1)
+        # Forwarding went on meanwhile.
+        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.2.2", ns=self.topo.a)
+
+
+class KnetLifecycleTest(unittest.TestCase):
+    def setUp(self):
+        self.topo = knet_topology()
+
+    def tearDown(self):
+        self.topo.close()
+
+    def test_a_crash_leaves_no_device_and_a_restart_recreates_it(self):
+        r = Router(self.topo, CONFIG)
+        self.assertEqual(sh("ip", "-n", self.topo.r, "link", "show", "knet0",
+                            check=False).returncode, 0)
+        r.stop(sig=signal.SIGKILL)
+        # The device lived as long as vrouterd's file descriptor.
+        self.assertNotEqual(sh("ip", "-n", self.topo.r, "link", "show", "knet0",
+                               check=False).returncode, 0)
+        r = Router(self.topo, CONFIG)
+        try:
+            sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.1.2", ns=self.topo.r)
+        finally:
+            self.assertEqual(r.stop(), 0)
+
+    def test_a_persistent_tap_of_that_name_is_reused_and_left_in_place(self):
+        sh("ip", "-n", self.topo.r, "tuntap", "add", "knet0", "mode", "tap", "vnet_hdr")
+        r = Router(self.topo, CONFIG)
+        try:
+            sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.2.2", ns=self.topo.r)
+        finally:
+            self.assertEqual(r.stop(), 0)
+        # The operator made it persistent; it is theirs to remove, without our addresses.
+        link = json.loads(sh("ip", "-j", "-n", self.topo.r, "addr", "show", "knet0").stdout)[0]
+        self.assertEqual([a for a in link["addr_info"] if a["family"] == "inet"], [])
+
+    def test_a_non_tap_interface_of_that_name_is_a_clear_error(self):
+        sh("ip", "-n", self.topo.r, "link", "add", "knet0", "type", "bridge")
+        with self.assertRaises(RuntimeError) as e:
+            Router(self.topo, CONFIG)
+        self.assertIn("cannot create TAP device knet0", str(e.exception))
+        self.assertIn("is not a TAP device", str(e.exception))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
