@@ -260,6 +260,9 @@ struct KnetConfig {
   // counted, so the exception path never takes the forwarding budget.
   uint32_t rate = 500000;
   uint32_t burst = 4096;
+  // TCP segmentation and checksums the kernel leaves to knet (TSO over IFF_VNET_HDR): one read
+  // per 64 KB of a kernel TCP stream instead of one per segment.
+  bool offload = true;
   bool mirror = true;            // mirror kernel routes into the FIB
   uint32_t table = 254;          // the kernel table mirrored (254: main)
   // RTPROT_* numbers of the routes mirrored; empty: every protocol but kernel (2, the kernel's

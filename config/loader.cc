@@ -35,7 +35,8 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 12> kTopKeys = {
     "dataplane", "control", "metrics", "knet", "arp",        "icmp",
     "group_file", "groups", "ports",   "vifs", "routes", "neighbours"};
-constexpr std::array<std::string_view, 5> kKnetKeys = {"name", "mtu", "rate", "burst", "mirror"};
+constexpr std::array<std::string_view, 6> kKnetKeys = {"name",  "mtu",     "rate",
+                                                       "burst", "offload", "mirror"};
 constexpr std::array<std::string_view, 2> kMirrorKeys = {"table", "protocols"};
 constexpr std::array<std::string_view, 2> kControlKeys = {"socket", "group"};
 constexpr std::array<std::string_view, 2> kMetricsKeys = {"listen", "interfaces"};
@@ -707,6 +708,11 @@ absl::Status Loader::ReadKnet(const Fields& top, KnetConfig* k) const {
                          ReadUint(*f, {"rate", 1, 100000000, &k->rate}),
                          ReadUint(*f, {"burst", 1, 1000000, &k->burst})}) {
     if (!s.ok()) return s;
+  }
+  if (const Entry* o = f->Find("offload")) {
+    std::string v = o->value.IsScalar() ? o->value.Scalar() : "";
+    if (v != "true" && v != "false") return Expected(*o, "true or false");
+    k->offload = v == "true";
   }
   if (const Entry* m = f->Find("mirror")) return ReadMirror(*m, k);
   return absl::OkStatus();

@@ -240,6 +240,7 @@ std::string FormatConfig(const Config& c) {
     Key(&out, "  ", "mtu", c.knet.mtu);
     Key(&out, "  ", "rate", c.knet.rate);
     Key(&out, "  ", "burst", c.knet.burst);
+    Key(&out, "  ", "offload", std::string(c.knet.offload ? "true" : "false"));
     if (!c.knet.mirror) {
       Key(&out, "  ", "mirror", std::string("off"));
     } else {

@@ -164,6 +164,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     ko.mtu = cfg.knet.mtu;
     ko.rate = cfg.knet.rate;
     ko.burst = cfg.knet.burst;
+    ko.offload = cfg.knet.offload;
     auto k = knet::Knet::Open(ko, pool_.get());
     if (!k.ok()) return k.status();
     knet_ = std::move(*k);

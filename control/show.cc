@@ -97,6 +97,9 @@ std::string Router::ShowStats(bool json) const {
         .Field("from_kernel_unsupported", k.from_kernel_unsupported)
         .Field("from_kernel_rate_limited", k.from_kernel_rate_limited)
         .Field("from_kernel_no_nbuf", k.from_kernel_no_nbuf)
+        .Field("from_kernel_reads", k.from_kernel_reads)
+        .Field("from_kernel_tso", k.from_kernel_tso)
+        .Field("from_kernel_bad_offload", k.from_kernel_bad_offload)
         .Field("read_errors", k.read_errors)
         .EndObject();
     absl::StrAppendFormat(&text,

@@ -4,8 +4,10 @@
 
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <sys/ioctl.h>
 
 #include <cstring>
@@ -20,6 +22,7 @@ absl::StatusOr<std::unique_ptr<Knet>> Knet::Open(const KnetOptions& options,
   k->pool_ = pool;
   k->mtu_ = options.mtu;
   k->bucket_.Configure(options.rate, options.burst);
+  k->offload_ = options.offload;
   auto tap = Tap::Open(options.name);
   if (!tap.ok()) return tap.status();
   k->tap_ = std::move(*tap);
@@ -36,7 +39,19 @@ absl::StatusOr<std::unique_ptr<Knet>> Knet::Open(const KnetOptions& options,
   k->link_ = std::move(*link);
   if (absl::Status s = k->link_->Configure(options.mtu, k->mac_); !s.ok()) return s;
   uint32_t room = rte_pktmbuf_data_room_size(pool->mempool()) - RTE_PKTMBUF_HEADROOM;
-  k->segments_ = (options.mtu + sizeof(rte_ether_hdr) + room - 1) / room;
+  uint32_t largest = options.mtu + sizeof(rte_ether_hdr);
+  if (options.offload) {
+    // TUN_F_TSO4 needs TUN_F_CSUM; ECN: a segment keeps CWR only on the first, as TSO does.
+    if (absl::Status s = k->tap_->SetOffloads(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN); !s.ok()) {
+      return s;
+    }
+    largest = 65535 + sizeof(rte_ether_hdr);
+    k->gso_.direct_pool = pool->mempool();
+    k->gso_.indirect_pool = pool->mempool();
+    k->gso_.gso_types = RTE_ETH_TX_OFFLOAD_TCP_TSO;
+    k->gso_.flag = 0;  // incrementing IP ids, as the kernel's own segmentation does
+  }
+  k->segments_ = (largest + room - 1) / room;
   if (!k->FillSpare()) return absl::ResourceExhaustedError("knet: no nbufs for reading");
   return k;
 }
@@ -93,7 +108,7 @@ uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>&
       continue;
     }
     VnetHeader hdr;
-    iovec iov[1 + 8];
+    iovec iov[1 + 64];
     iov[0] = {&hdr, sizeof(hdr)};
     for (uint32_t i = 0; i < segments_; ++i) {
       rte_mbuf* s = spare_[spare_.size() - 1 - i];
@@ -124,23 +139,96 @@ uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>&
       tail = s;
       head->nb_segs++;
     }
+    counters_.from_kernel_reads++;
     auto* eth = rte_pktmbuf_mtod(head, const rte_ether_hdr*);
-    if (len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) || hdr.gso_type != kVnetGsoNone ||
+    if (len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) ||
         eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
       counters_.from_kernel_unsupported++;
       rte_pktmbuf_free(head);
       continue;
     }
-    if (!bucket_.Take()) {
-      counters_.from_kernel_rate_limited++;
-      rte_pktmbuf_free(head);
-      continue;
-    }
-    counters_.from_kernel_packets++;
-    counters_.from_kernel_bytes += len;
-    deliver(head);
+    Finish(head, hdr, deliver);
   }
   return done;
+}
+
+void Knet::Deliver(rte_mbuf* m, const std::function<void(rte_mbuf*)>& deliver) {
+  if (!bucket_.Take()) {
+    counters_.from_kernel_rate_limited++;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  counters_.from_kernel_packets++;
+  counters_.from_kernel_bytes += rte_pktmbuf_pkt_len(m);
+  deliver(m);
+}
+
+void Knet::Finish(rte_mbuf* m, const VnetHeader& hdr,
+                  const std::function<void(rte_mbuf*)>& deliver) {
+  uint8_t gso = hdr.gso_type & ~kVnetGsoEcn;
+  if (gso == kVnetGsoNone && !(hdr.flags & kVnetNeedsCsum)) return Deliver(m, deliver);
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+  uint32_t l3 = rte_ipv4_hdr_len(ip);
+  uint32_t len = rte_pktmbuf_pkt_len(m);
+  if (gso == kVnetGsoNone) {
+    // A partial checksum: the field holds the pseudo-header sum; fold in the rest.
+    uint32_t field = uint32_t(hdr.csum_start) + hdr.csum_offset;
+    uint16_t sum = 0;
+    if (field + 2 > rte_pktmbuf_data_len(m) ||
+        rte_raw_cksum_mbuf(m, hdr.csum_start, len - hdr.csum_start, &sum) != 0) {
+      counters_.from_kernel_bad_offload++;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    uint16_t c = ~sum;
+    if (c == 0 && ip->next_proto_id == IPPROTO_UDP) c = 0xffff;  // 0 means "none" in UDP
+    memcpy(rte_pktmbuf_mtod_offset(m, uint8_t*, field), &c, sizeof(c));
+    return Deliver(m, deliver);
+  }
+  // A TCP super-frame: cut into segments of gso_size payload bytes, each with its own copy of
+  // the headers (a direct nbuf) and its payload left where it is (an indirect one).
+  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(reinterpret_cast<uint8_t*>(ip) + l3);
+  uint32_t l4 = uint32_t(tcp->data_off >> 4) * 4;
+  if (gso != kVnetGsoTcp4 || ip->next_proto_id != IPPROTO_TCP ||
+      sizeof(rte_ether_hdr) + l3 + l4 > rte_pktmbuf_data_len(m) || hdr.gso_size == 0) {
+    counters_.from_kernel_bad_offload++;
+    rte_pktmbuf_free(m);
+    return;
+  }
+  m->l2_len = sizeof(rte_ether_hdr);
+  m->l3_len = l3;
+  m->l4_len = l4;
+  m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4;
+  rte_gso_ctx ctx = gso_;
+  ctx.gso_size = uint16_t(sizeof(rte_ether_hdr) + l3 + l4 + hdr.gso_size);
+  rte_mbuf* segs[64];
+  int n = rte_gso_segment(m, &ctx, segs, RTE_DIM(segs));
+  if (n <= 0) {
+    // 0: it fits one segment after all; it still needs its checksums.
+    if (n < 0) {
+      counters_.from_kernel_no_nbuf++;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    segs[0] = m;
+    n = 1;
+    m = nullptr;
+  } else {
+    counters_.from_kernel_tso++;
+  }
+  for (int i = 0; i < n; ++i) {
+    rte_mbuf* s = segs[i];
+    s->ol_flags &= ~(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4);
+    auto* sip = rte_pktmbuf_mtod_offset(s, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    auto* stcp = reinterpret_cast<rte_tcp_hdr*>(reinterpret_cast<uint8_t*>(sip) + l3);
+    sip->hdr_checksum = 0;
+    sip->hdr_checksum = rte_ipv4_cksum(sip);
+    stcp->cksum = 0;
+    stcp->cksum = rte_ipv4_udptcp_cksum_mbuf(s, sip, sizeof(rte_ether_hdr) + l3);
+    Deliver(s, deliver);
+  }
+  // The segments' payloads hold references to the super-frame; it goes when they do.
+  if (m != nullptr) rte_pktmbuf_free(m);
 }
 
 }  // namespace vr::knet

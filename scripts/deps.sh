@@ -19,6 +19,11 @@ declare -A cmd_pkgs=(
   # package enables a prometheus.service on systemd machines; the tests never use it (theirs
   # listens inside the router's namespace).
   [/usr/bin/prometheus]=prometheus [/usr/bin/promtool]=prometheus
+  # tests/integration/test_bird.py peers two BIRDs over BGP through the dataplane. The package
+  # enables a bird.service on systemd machines (Debian's config: no peers, no routes); the
+  # test runs its own BIRDs, with their own sockets, inside its namespaces.
+  [/usr/sbin/bird]=bird2
+  [iperf3]=iperf3
 )
 declare -A file_pkgs=(
   [/usr/lib/python3/dist-packages/scapy/__init__.py]=python3-scapy

@@ -175,7 +175,9 @@ TEST(ParseConfig, Knet) {
   EXPECT_TRUE(c->knet.mirror);
   EXPECT_EQ(c->knet.table, 254u);
   EXPECT_TRUE(c->knet.protocols.empty());
+  EXPECT_TRUE(c->knet.offload);
   c = ParseConfig(WithPorts("knet:\n  name: k1\n  mtu: 9000\n  rate: 1000\n  burst: 10\n"
+                            "  offload: false\n"
                             "  mirror:\n    table: 100\n    protocols: [bird, 186, static]\n"),
                   "t.yaml");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -183,6 +185,7 @@ TEST(ParseConfig, Knet) {
   EXPECT_EQ(c->knet.mtu, 9000u);
   EXPECT_EQ(c->knet.rate, 1000u);
   EXPECT_EQ(c->knet.burst, 10u);
+  EXPECT_FALSE(c->knet.offload);
   EXPECT_EQ(c->knet.table, 100u);
   EXPECT_EQ(c->knet.protocols, (std::vector<uint8_t>{12, 186, 4}));
   c = ParseConfig(WithPorts("knet:\n  mirror: off\n"), "t.yaml");
@@ -200,6 +203,8 @@ TEST(ParseConfig, Knet) {
             "0-9 _ . -, got 'a-name-far-too-long'");
   EXPECT_EQ(error("knet:\n  mtu: 20000\n"),
             "t.yaml:9:8: mtu: expected an integer between 68 and 9000, got '20000'");
+  EXPECT_EQ(error("knet:\n  offload: yes\n"),
+            "t.yaml:9:12: offload: expected true or false, got 'yes'");
   EXPECT_EQ(error("knet:\n  mirror:\n    table: 255\n"),
             "t.yaml:10:12: table: expected main, or a table number from 1 to 4294967294 other "
             "than 255, got '255'");

@@ -177,7 +177,7 @@ TEST(FormatConfig, MinimalRoundTrips) { ExpectRoundTrip(Load(kMinimal)); }
 
 TEST(FormatConfig, KnetRoundTrips) {
   Config c = Load(std::string(kMinimal) +
-                  "knet:\n  name: k1\n  mtu: 9000\n  rate: 7\n  burst: 3\n"
+                  "knet:\n  name: k1\n  mtu: 9000\n  rate: 7\n  burst: 3\n  offload: false\n"
                   "  mirror:\n    table: 100\n    protocols: [bird, 186, 77]\n");
   EXPECT_TRUE(c.knet.enabled);
   ExpectRoundTrip(c);
