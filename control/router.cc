@@ -327,6 +327,10 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
   uint32_t n = 0;
   XqAction action;
   uint32_t param;
+  // Frames for the kernel are written after the batch, together, so knet can merge a TCP
+  // stream's segments into one write.
+  std::array<rte_mbuf*, 256> to_kernel;
+  uint32_t nk = 0;
   while (n < 256 && q.Pop(&action, &param)) {
     ++n;
     rte_mbuf* m = pool_->FromIndex(param);
@@ -339,7 +343,7 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
         break;
       case XqAction::kToKernel:
         if (knet_ != nullptr) {
-          knet_->ToKernel(m);
+          to_kernel[nk++] = m;
         } else {
           rte_pktmbuf_free(m);
         }
@@ -349,6 +353,7 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
     }
   }
   if (n != 0) q.Flush();
+  if (nk != 0) knet_->ToKernelBurst(to_kernel.data(), nk);
   return n;
 }
 

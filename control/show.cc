@@ -92,6 +92,8 @@ std::string Router::ShowStats(bool json) const {
         .Field("to_kernel_packets", k.to_kernel_packets)
         .Field("to_kernel_bytes", k.to_kernel_bytes)
         .Field("to_kernel_errors", k.to_kernel_errors)
+        .Field("to_kernel_writes", k.to_kernel_writes)
+        .Field("to_kernel_gro", k.to_kernel_gro)
         .Field("from_kernel_packets", k.from_kernel_packets)
         .Field("from_kernel_bytes", k.from_kernel_bytes)
         .Field("from_kernel_unsupported", k.from_kernel_unsupported)

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
+#include <rte_gro.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 #include <sys/ioctl.h>
@@ -76,24 +77,113 @@ bool Knet::FillSpare() {
 }
 
 void Knet::ToKernel(rte_mbuf* m) {
+  VnetHeader hdr{};  // no offload: the frame is whole and its checksums are as received
+  Write(m, hdr, 1);
+}
+
+void Knet::Write(rte_mbuf* m, const VnetHeader& hdr, uint32_t packets) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   memcpy(eth->dst_addr.addr_bytes, mac_.data(), 6);
-  VnetHeader hdr{};  // no offload: the frame is whole and its checksums are as received
-  iovec iov[1 + 8];
-  iov[0] = {&hdr, sizeof(hdr)};
+  iovec iov[1 + kMaxSegments];
+  iov[0] = {const_cast<VnetHeader*>(&hdr), sizeof(hdr)};
   int n = 1;
-  for (rte_mbuf* s = m; s != nullptr && n < 9; s = s->next) {
+  for (rte_mbuf* s = m; s != nullptr; s = s->next) {
+    if (n == 1 + kMaxSegments) {
+      counters_.to_kernel_errors += packets;
+      rte_pktmbuf_free(m);
+      return;
+    }
     iov[n++] = {rte_pktmbuf_mtod(s, void*), rte_pktmbuf_data_len(s)};
   }
   uint32_t len = rte_pktmbuf_pkt_len(m);
   ssize_t r = tap_->WriteV(iov, n);
+  counters_.to_kernel_writes++;
   if (r == ssize_t(sizeof(hdr) + len)) {
-    counters_.to_kernel_packets++;
+    counters_.to_kernel_packets += packets;
     counters_.to_kernel_bytes += len;
   } else {
-    counters_.to_kernel_errors++;
+    counters_.to_kernel_errors += packets;
   }
   rte_pktmbuf_free(m);
+}
+
+bool Knet::GroCandidate(rte_mbuf* m) {
+  if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + 40) return false;
+  auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) return false;
+  auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
+  uint32_t l3 = rte_ipv4_hdr_len(ip);
+  if (ip->next_proto_id != IPPROTO_TCP ||
+      (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) ||
+      sizeof(rte_ether_hdr) + l3 + sizeof(rte_tcp_hdr) > rte_pktmbuf_data_len(m)) {
+    return false;
+  }
+  auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(reinterpret_cast<const uint8_t*>(ip) + l3);
+  uint32_t l4 = uint32_t(tcp->data_off >> 4) * 4;
+  if (l4 < sizeof(rte_tcp_hdr) || sizeof(rte_ether_hdr) + l3 + l4 > rte_pktmbuf_data_len(m)) {
+    return false;
+  }
+  // A merged frame goes up with its checksum marked as done, so each segment's is checked
+  // first, as a NIC does before it merges; a bad one goes up alone for the kernel to drop.
+  if (rte_ipv4_udptcp_cksum_verify(ip, tcp) != 0) return false;
+  m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+  m->l2_len = sizeof(rte_ether_hdr);
+  m->l3_len = l3;
+  m->l4_len = l4;
+  return true;
+}
+
+void Knet::ToKernelBurst(rte_mbuf** pkts, uint32_t n) {
+  if (!offload_) {
+    for (uint32_t i = 0; i < n; ++i) ToKernel(pkts[i]);
+    return;
+  }
+  // Segments of one TCP stream arriving in a burst go up as one frame (GRO), so a kernel
+  // receiving a stream through knet pays a write per burst, not per segment.
+  rte_mbuf* cand[RTE_GRO_MAX_BURST_ITEM_NUM];
+  uint32_t nc = 0;
+  auto flush = [&] {
+    if (nc == 0) return;
+    rte_gro_param param{};
+    param.gro_types = RTE_GRO_TCP_IPV4;
+    param.max_flow_num = RTE_GRO_MAX_BURST_ITEM_NUM;
+    param.max_item_per_flow = RTE_GRO_MAX_BURST_ITEM_NUM;
+    uint16_t out = rte_gro_reassemble_burst(cand, uint16_t(nc), &param);
+    for (uint16_t i = 0; i < out; ++i) {
+      rte_mbuf* m = cand[i];
+      if (m->nb_segs == 1) {
+        ToKernel(m);
+        continue;
+      }
+      // Merged: one TSO frame of nb_segs segments, the first one's payload size each.
+      auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+      auto* tcp = reinterpret_cast<rte_tcp_hdr*>(reinterpret_cast<uint8_t*>(ip) + m->l3_len);
+      uint32_t headers = m->l2_len + m->l3_len + m->l4_len;
+      ip->total_length = rte_cpu_to_be_16(uint16_t(rte_pktmbuf_pkt_len(m) - m->l2_len));
+      ip->hdr_checksum = 0;
+      ip->hdr_checksum = rte_ipv4_cksum(ip);
+      tcp->cksum = rte_ipv4_phdr_cksum(ip, 0);  // partial: the pseudo-header sum only
+      VnetHeader hdr{};
+      hdr.flags = kVnetNeedsCsum;
+      hdr.gso_type = kVnetGsoTcp4;
+      hdr.hdr_len = uint16_t(headers);
+      hdr.gso_size = uint16_t(rte_pktmbuf_data_len(m) - headers);
+      hdr.csum_start = uint16_t(m->l2_len + m->l3_len);
+      hdr.csum_offset = offsetof(rte_tcp_hdr, cksum);
+      counters_.to_kernel_gro++;
+      Write(m, hdr, m->nb_segs);
+    }
+    nc = 0;
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    if (GroCandidate(pkts[i])) {
+      cand[nc++] = pkts[i];
+      if (nc == RTE_DIM(cand)) flush();
+    } else {
+      ToKernel(pkts[i]);
+    }
+  }
+  flush();
 }
 
 uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>& deliver) {
@@ -108,7 +198,7 @@ uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>&
       continue;
     }
     VnetHeader hdr;
-    iovec iov[1 + 64];
+    iovec iov[1 + kMaxSegments];
     iov[0] = {&hdr, sizeof(hdr)};
     for (uint32_t i = 0; i < segments_; ++i) {
       rte_mbuf* s = spare_[spare_.size() - 1 - i];

@@ -35,6 +35,8 @@ struct KnetCounters {
   uint64_t to_kernel_packets = 0;
   uint64_t to_kernel_bytes = 0;
   uint64_t to_kernel_errors = 0;    // the write failed (the kernel's queue, a frame too big)
+  uint64_t to_kernel_writes = 0;    // system calls: merged frames count once
+  uint64_t to_kernel_gro = 0;       // of which TCP segments merged into one frame
   uint64_t from_kernel_packets = 0;   // packets on the wire: a TSO frame counts its segments
   uint64_t from_kernel_bytes = 0;
   uint64_t from_kernel_reads = 0;     // frames read, TSO super-frames as one
@@ -48,6 +50,9 @@ struct KnetCounters {
 
 class Knet {
  public:
+  // Nbufs one frame may span either way: 64 KB in 2 KB nbufs, with room to spare.
+  static constexpr int kMaxSegments = 64;
+
   static absl::StatusOr<std::unique_ptr<Knet>> Open(const KnetOptions& options,
                                                     dataplane::NbufPool* pool);
   ~Knet();
@@ -61,6 +66,8 @@ class Knet {
 
   // Hands a frame (14-byte Ethernet header first) to the kernel; consumes the nbuf.
   void ToKernel(rte_mbuf* m);
+  // The same for a batch; with offloads, TCP segments of one stream are merged first.
+  void ToKernelBurst(rte_mbuf** pkts, uint32_t n);
   // Reads at most `budget` frames the kernel sent and passes each IPv4 one, as an nbuf, to
   // `deliver`; the rest are counted and dropped. Returns the number of frames read.
   uint32_t FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>& deliver);
@@ -70,6 +77,10 @@ class Knet {
   // Nbufs for the largest frame the kernel may send, chained on demand: a read lands in as many
   // of them as it needs and the rest stay for the next read.
   bool FillSpare();
+  // Writes a frame of `packets` wire packets behind `hdr`; consumes `m`.
+  void Write(rte_mbuf* m, const VnetHeader& hdr, uint32_t packets);
+  // A single-nbuf TCP/IPv4 segment with a valid checksum: fills its lengths for rte_gro.
+  static bool GroCandidate(rte_mbuf* m);
   // Completes what the kernel left to us (a partial checksum, TSO) and passes the resulting
   // packets on; consumes `m`.
   void Finish(rte_mbuf* m, const VnetHeader& hdr, const std::function<void(rte_mbuf*)>& deliver);
