@@ -55,6 +55,13 @@ void Router::InstallKernelRoute(KernelRouteState& s) {
       nh = nh_unreachable_;
       break;
     case KernelRoute::Type::kForward: {
+      // A route out of another kernel interface (a management port, lo) is the kernel's own
+      // business: the dataplane cannot reach that next hop.
+      if (knet_ != nullptr && r.oif != 0 && r.oif != knet_->ifindex()) {
+        s.why = "the kernel sends it out of an interface other than knet";
+        kernel_unresolved_++;
+        return;
+      }
       // The kernel's next hop is on knet; the dataplane needs the real one: the gateway, in a
       // subnet of one of its own interfaces.
       int vif = r.gateway != 0 ? VifForAddress(r.gateway) : -1;

@@ -326,6 +326,51 @@ class KnetMirrorTest(unittest.TestCase):
         routes = self.wait_routes(lambda r: not r)
         self.assertEqual(routes, {})
 
+    def test_a_route_out_of_another_kernel_interface_is_not_installed(self):
+        sh("ip", "-n", self.topo.r, "link", "add", "mgmt0", "type", "bridge")
+        try:
+            sh("ip", "-n", self.topo.r, "addr", "add", "198.18.200.1/24", "dev", "mgmt0")
+            sh("ip", "-n", self.topo.r, "link", "set", "mgmt0", "up")
+            self.ip_route("add", "198.18.201.0/24", "via", "198.18.200.2", "dev", "mgmt0",
+                          "onlink", "proto", "static")
+            routes = self.wait_routes(lambda r: "198.18.201.0/24" in r)
+            r = routes["198.18.201.0/24"]
+            self.assertFalse(r["installed"])
+            self.assertEqual(r["reason"], "the kernel sends it out of an interface other than knet")
+        finally:
+            sh("ip", "-n", self.topo.r, "link", "del", "mgmt0")
+        # The kernel flushed the route with the link, silently; the mirror notices.
+        routes = self.wait_routes(lambda r: "198.18.201.0/24" not in r)
+        self.assertNotIn("198.18.201.0/24", routes)
+
+    def test_a_flood_of_changes_ends_with_the_fib_equal_to_the_kernel(self):
+        batch = os.path.join(self.router.dir, "flood.batch")
+        with open(batch, "w") as f:
+            for i in range(4000):
+                f.write(f"route add 198.19.{128 + i // 64}.{(i % 64) * 4}/30 via 198.18.2.2 "
+                        "proto bird\n")
+            for i in range(0, 4000, 3):
+                f.write(f"route del 198.19.{128 + i // 64}.{(i % 64) * 4}/30 proto bird\n")
+            for i in range(0, 4000, 5):
+                f.write(f"route replace 198.19.{128 + i // 64}.{(i % 64) * 4}/30 via 198.18.1.2 "
+                        "proto bird\n")
+        sh("ip", "-n", self.topo.r, "-batch", batch)
+
+        def kernel():
+            out = json.loads(sh("ip", "-j", "-n", self.topo.r, "route", "show", "proto", "bird")
+                             .stdout)
+            return {r["dst"]: r["gateway"] for r in out}
+        want = kernel()
+        self.assertGreater(len(want), 2000)
+        routes = self.wait_routes(lambda r: {p: x["via"] for p, x in r.items()
+                                             if p.startswith("198.19.")} == want, timeout=10)
+        self.assertEqual({p: x["via"] for p, x in routes.items() if p.startswith("198.19.")},
+                         want)
+        self.assertTrue(all(x["installed"] for p, x in routes.items() if p.startswith("198.19.")))
+        sh("ip", "-n", self.topo.r, "route", "flush", "proto", "bird")
+        self.wait_routes(lambda r: not any(p.startswith("198.19.") for p in r), timeout=10)
+        self.assertEqual(self.router.stats()["route_mirror"]["errors"], 0)
+
     def test_metrics_and_stats_count_the_mirror(self):
         s = self.router.stats()["route_mirror"]
         self.assertGreaterEqual(s["resyncs"], 1)  # the dump at start
