@@ -116,36 +116,37 @@ absl::Status KernelLink::Route(const config::Ip4Prefix& p, bool add) {
   return absl::OkStatus();
 }
 
+absl::Status KernelLink::Sync(std::set<Key>* have, std::set<Key> want,
+                               absl::Status (KernelLink::*request)(const config::Ip4Prefix&, bool)) {
+  // Only the difference goes to the kernel: a config of thousands of routes must not cost
+  // thousands of requests per `vrouterctl route add`.
+  for (auto it = have->begin(); it != have->end();) {
+    if (want.count(*it) != 0) {
+      ++it;
+      continue;
+    }
+    auto [addr, len] = *it;
+    if (absl::Status s = (this->*request)({addr, len}, false); !s.ok()) return s;
+    it = have->erase(it);
+  }
+  for (const auto& [addr, len] : want) {
+    if (have->count({addr, len}) != 0) continue;
+    if (absl::Status s = (this->*request)({addr, len}, true); !s.ok()) return s;
+    have->insert({addr, len});
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KernelLink::SetAddresses(const std::vector<config::Ip4Prefix>& want) {
   std::set<Key> next;
   for (const auto& p : want) next.insert({p.addr, p.len});
-  for (const auto& [addr, len] : addresses_) {
-    if (next.count({addr, len}) == 0) {
-      if (absl::Status s = Address({addr, len}, false); !s.ok()) return s;
-    }
-  }
-  addresses_.clear();
-  for (const auto& [addr, len] : next) {
-    if (absl::Status s = Address({addr, len}, true); !s.ok()) return s;
-    addresses_.insert({addr, len});
-  }
-  return absl::OkStatus();
+  return Sync(&addresses_, std::move(next), &KernelLink::Address);
 }
 
 absl::Status KernelLink::SetRoutes(const std::vector<config::Ip4Prefix>& want) {
   std::set<Key> next;
   for (const auto& p : want) next.insert({p.addr & config::PrefixMask(p.len), p.len});
-  for (const auto& [addr, len] : routes_) {
-    if (next.count({addr, len}) == 0) {
-      if (absl::Status s = Route({addr, len}, false); !s.ok()) return s;
-    }
-  }
-  routes_.clear();
-  for (const auto& [addr, len] : next) {
-    if (absl::Status s = Route({addr, len}, true); !s.ok()) return s;
-    routes_.insert({addr, len});
-  }
-  return absl::OkStatus();
+  return Sync(&routes_, std::move(next), &KernelLink::Route);
 }
 
 }  // namespace vr::knet

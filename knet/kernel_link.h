@@ -37,6 +37,9 @@ class KernelLink {
   KernelLink(nl_sock* sock, int ifindex) : sock_(sock), ifindex_(ifindex) {}
   absl::Status Address(const config::Ip4Prefix& p, bool add);
   absl::Status Route(const config::Ip4Prefix& p, bool add);
+  // Removes from the kernel what `have` holds and `want` does not, then adds `want`.
+  absl::Status Sync(std::set<Key>* have, std::set<Key> want,
+                    absl::Status (KernelLink::*request)(const config::Ip4Prefix&, bool));
 
   std::unique_ptr<nl_sock, SockDeleter> sock_;
   int ifindex_;

@@ -134,6 +134,26 @@ class KnetTest(unittest.TestCase):
                             .stdout)
         self.assertEqual([(r["dst"], r["dev"]) for r in routes], [("198.19.0.0/16", "knet0")])
 
+    def test_cli_changes_reach_the_kernel_side(self):
+        def knet_state():
+            link = json.loads(sh("ip", "-j", "-n", self.topo.r, "addr", "show", "knet0")
+                              .stdout)[0]
+            addrs = {f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"]
+                     if a["family"] == "inet"}
+            routes = {r["dst"] for r in json.loads(
+                sh("ip", "-j", "-n", self.topo.r, "route", "show", "proto", "250").stdout)}
+            return addrs, routes
+        self.router.ctl("addr", "add", "198.18.3.1/24", "dev", "b")
+        self.router.ctl("route", "add", "198.18.96.0/20", "via", "198.18.2.2")
+        addrs, routes = knet_state()
+        self.assertIn("198.18.3.1/24", addrs)
+        self.assertIn("198.18.96.0/20", routes)
+        self.router.ctl("addr", "del", "198.18.3.1/24", "dev", "b")
+        self.router.ctl("route", "del", "198.18.96.0/20")
+        addrs, routes = knet_state()
+        self.assertEqual(addrs, {"198.18.1.1/24", "198.18.2.1/24"})
+        self.assertEqual(routes, {"198.19.0.0/16"})
+
     def test_tcp_from_host_to_a_kernel_socket_on_the_router(self):
         before = self.stats()
         tcp_round_trip(self, self.topo.a, self.topo.r, "198.18.1.1", 7001, 300_000)
