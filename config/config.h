@@ -39,6 +39,24 @@ constexpr bool Contains(const Ip4Prefix& p, uint32_t ip) {
   return (ip & PrefixMask(p.len)) == (p.addr & PrefixMask(p.len));
 }
 
+// IPv6 addresses are kept as their 16 bytes in network order (as in struct in6_addr).
+struct Ip6Addr {
+  std::array<uint8_t, 16> bytes{};  // network order
+  bool operator==(const Ip6Addr&) const = default;
+  auto operator<=>(const Ip6Addr&) const = default;
+};
+
+struct Ip6Prefix {
+  Ip6Addr addr;     // the address with its host part, as written (e.g. the router's own)
+  uint8_t len = 0;  // 0..128
+  bool operator==(const Ip6Prefix&) const = default;
+};
+
+// Prefix arithmetic for IPv6, as NetworkOf and Contains are for IPv4.
+Ip6Prefix NetworkOf6(const Ip6Prefix& p);  // host bits cleared
+bool Contains6(const Ip6Prefix& p, const Ip6Addr& a);
+bool IsLinkLocal6(const Ip6Addr& a);  // fe80::/10
+
 // Interface groups, as the kernel's IFLA_GROUP and iproute2's /etc/iproute2/group have them: every
 // port is in exactly one group (0, "default", unless told otherwise), and commands such as
 // `vrouterctl link set group G down` act on all ports of a group. Names are only labels for ids.
@@ -151,6 +169,11 @@ struct PortConfig {
   std::optional<Mac> mac;  // default: the device's own MAC
   uint32_t mtu = 1500;     // IPv4 MTU (bytes of IP packet), 68..9000
   std::vector<Ip4Prefix> addresses;  // address with its prefix length, e.g. 198.18.1.1/24
+  // IPv6 addresses with their prefix lengths, e.g. 2001:db8:1::1/64; YAML lists them in
+  // `addresses` with the IPv4 ones. Never link-local: that one is link_local.
+  std::vector<Ip6Prefix> addresses6;
+  // YAML key `link_local`, in fe80::/10. Unset: control derives one from the MAC (EUI-64).
+  std::optional<Ip6Addr> link_local;
   uint32_t group = 0;  // interface group id (named or not), 0..kMaxGroupId
   bool up = true;      // admin state: a port that is down neither sends nor receives
   Location loc;
@@ -158,7 +181,8 @@ struct PortConfig {
   // Every field but loc. A field added above must be added here too.
   bool operator==(const PortConfig& o) const {
     return name == o.name && device == o.device && mac == o.mac && mtu == o.mtu &&
-           addresses == o.addresses && group == o.group && up == o.up;
+           addresses == o.addresses && addresses6 == o.addresses6 && link_local == o.link_local &&
+           group == o.group && up == o.up;
   }
 };
 
@@ -172,6 +196,8 @@ struct VifConfig {
   std::optional<Mac> mac;  // default: the parent's
   std::optional<uint32_t> mtu;
   std::vector<Ip4Prefix> addresses;
+  std::vector<Ip6Prefix> addresses6;  // as a port's
+  std::optional<Ip6Addr> link_local;  // as a port's; unset: derived from the vif's MAC
   uint32_t group = 0;  // the loader fills in the parent's group when the YAML does not say
   std::optional<bool> up;
   std::optional<ImpairmentConfig> impairment;
@@ -180,7 +206,8 @@ struct VifConfig {
   // Every field but loc. A field added above must be added here too.
   bool operator==(const VifConfig& o) const {
     return name == o.name && parent == o.parent && outer == o.outer && inner == o.inner &&
-           mac == o.mac && mtu == o.mtu && addresses == o.addresses && group == o.group &&
+           mac == o.mac && mtu == o.mtu && addresses == o.addresses &&
+           addresses6 == o.addresses6 && link_local == o.link_local && group == o.group &&
            up == o.up && impairment == o.impairment;
   }
 };
@@ -210,6 +237,33 @@ struct NeighbourConfig {
 
   // Every field but loc. A field added above must be added here too.
   bool operator==(const NeighbourConfig& o) const {
+    return ip == o.ip && mac == o.mac && port == o.port;
+  }
+};
+
+// An IPv6 static route: an entry of the YAML `routes` list whose prefix is IPv6.
+struct Route6Config {
+  Ip6Prefix prefix;  // host bits must be zero; ::/0 is the default route
+  RouteType type = RouteType::kForward;
+  Ip6Addr via;       // next hop, only for kForward: in a port's or vif's IPv6 subnet, or link-local
+  std::string port;  // the port or vif of a link-local via; empty for any other via
+  Location loc;
+
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const Route6Config& o) const {
+    return prefix == o.prefix && type == o.type && via == o.via && port == o.port;
+  }
+};
+
+// A static IPv6 neighbour (NDP entry): an entry of the YAML `neighbours` list whose ip is IPv6.
+struct Neighbour6Config {
+  Ip6Addr ip;
+  Mac mac{};
+  std::string port;  // resolved by the loader from the connected subnet; given for a link-local ip
+  Location loc;
+
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const Neighbour6Config& o) const {
     return ip == o.ip && mac == o.mac && port == o.port;
   }
 };
@@ -296,6 +350,8 @@ struct Config {
   std::vector<VifConfig> vifs;  // sub-interfaces listed one by one (templates are in groups)
   std::vector<RouteConfig> routes;
   std::vector<NeighbourConfig> neighbours;
+  std::vector<Route6Config> routes6;          // the IPv6 entries of `routes`, in file order
+  std::vector<Neighbour6Config> neighbours6;  // the IPv6 entries of `neighbours`, in file order
   bool operator==(const Config&) const = default;
 };
 
@@ -310,8 +366,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view file)
 // The config as YAML in the shape docs/config.md describes, for `vrouterctl config show` and
 // `config save`: ParseConfig(FormatConfig(c)) == c for any config the loader accepts. Sections and
 // keys come in a fixed order and every key is written, defaults included; only optional values
-// that are unset (a port's mac, control.group, group_file) are left out, and so are a port's group
-// when it is 0 and its state when it is up. `groups` lists only the groups of source kYaml: the
+// that are unset (a port's mac and link_local, control.group, group_file) are left out, and so are
+// a port's group when it is 0 and its state when it is up. IPv6 addresses, routes and neighbours
+// follow the IPv4 ones in the same YAML lists. `groups` lists only the groups of source kYaml: the
 // file's are read from group_file again. Comments of the original are not kept.
 std::string FormatConfig(const Config& c);
 
@@ -338,5 +395,11 @@ absl::StatusOr<uint32_t> ParseGroupId(std::string_view s);
 bool IsGroupName(std::string_view s);
 std::string FormatIp4(uint32_t addr);
 std::string FormatMac(const Mac& mac);
+// IPv6 text as RFC 4291 §2.2 writes it (inet_pton's grammar, including a trailing dotted IPv4
+// part); no zone ("%eth0"), no prefix, no spaces. The prefix form is ADDRESS/LEN, LEN 0..128.
+absl::StatusOr<Ip6Addr> ParseIp6(std::string_view s);
+absl::StatusOr<Ip6Prefix> ParseIp6Prefix(std::string_view s);
+// RFC 5952's canonical text: lower case, no leading zeros, the longest run of zero groups as "::".
+std::string FormatIp6(const Ip6Addr& a);
 
 }  // namespace vr::config

@@ -26,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "config/config.h"
 #include "config/diagnostic.h"
+#include "config/ip6.h"
 
 namespace vr::config {
 namespace {
@@ -49,12 +50,12 @@ constexpr std::array<std::string_view, 9> kTemplateKeys = {
     "address_step", "mac", "mac_step", "members"};
 constexpr std::array<std::string_view, 6> kMemberKeys = {"vlan", "outer", "inner",
                                                          "mtu",  "state", "impairment"};
-constexpr std::array<std::string_view, 11> kVifKeys = {
-    "name", "parent",    "vlan",  "outer", "inner",     "mac",
-    "mtu",  "addresses", "group", "state", "impairment"};
-constexpr std::array<std::string_view, 7> kPortKeys = {"name",      "device", "mac",  "mtu",
-                                                       "addresses", "group",  "state"};
-constexpr std::array<std::string_view, 3> kRouteKeys = {"prefix", "via", "type"};
+constexpr std::array<std::string_view, 12> kVifKeys = {
+    "name", "parent",    "vlan",       "outer", "inner", "mac",
+    "mtu",  "addresses", "link_local", "group", "state", "impairment"};
+constexpr std::array<std::string_view, 8> kPortKeys = {
+    "name", "device", "mac", "mtu", "addresses", "link_local", "group", "state"};
+constexpr std::array<std::string_view, 4> kRouteKeys = {"prefix", "via", "type", "port"};
 constexpr std::array<std::string_view, 3> kNeighbourKeys = {"ip", "mac", "port"};
 
 // A map entry keeps its key because an empty value's mark points past it, often at the next line.
@@ -116,6 +117,17 @@ const char* TypeName(RouteType t) {
     case RouteType::kUnreachable: return "unreachable";
   }
   return "?";
+}
+
+// A value of `addresses`, a route's prefix or a neighbour's ip is IPv6 when it holds a ':'; the
+// family then decides which list the item joins and which parser reads it.
+bool IsIp6Text(const YAML::Node& n) {
+  return n.IsScalar() && n.Scalar().find(':') != std::string::npos;
+}
+
+// "a blackhole", "an unreachable".
+std::string ARoute(RouteType t) {
+  return absl::StrCat(t == RouteType::kUnreachable ? "an " : "a ", TypeName(t));
 }
 
 std::string Describe(const YAML::Node& n) {
@@ -367,6 +379,18 @@ class Loader {
     size_t tmpl = 0;  // into templates_
     uint32_t index = 0;
   };
+  // One IPv6 connected subnet of a port or vif, in subnets6_ (templates have no IPv6 yet).
+  struct Span6 {
+    Ip6Addr last;
+    Kind kind = Kind::kPort;
+    size_t index = 0;   // into Config::ports or Config::vifs
+    Ip6Prefix prefix;   // the router's address there
+  };
+  struct Subnet6 {
+    Ip6Prefix prefix;
+    Kind kind = Kind::kPort;
+    std::string name;
+  };
 
   Location Loc(const YAML::Mark& mark) const;
   absl::Status Expected(std::string_view label, const YAML::Node& value, const YAML::Mark& mark,
@@ -422,6 +446,9 @@ class Loader {
   absl::Status ReadState(const Entry* e, bool* up) const;
   absl::Status ReadAddresses(const Entry* e, std::span<const PortConfig> earlier,
                              PortConfig* port) const;
+  absl::Status ReadPortAddress6(const YAML::Node& item, std::span<const PortConfig> earlier,
+                                PortConfig* port) const;
+  absl::Status ReadLinkLocal(const Entry* e, std::optional<Ip6Addr>* out) const;
   void IndexPorts(const Config& c);
 
   // Sub-interfaces: templates, then vifs, checked against the ports and each other.
@@ -446,6 +473,7 @@ class Loader {
   absl::Status CheckVifName(const Config& c, const std::string& name,
                             const YAML::Mark& where) const;
   absl::Status ReadVifAddresses(const Entry* e, const Config& c, VifConfig* vif) const;
+  absl::Status ReadVifAddress6(const YAML::Node& item, const Config& c, VifConfig* vif) const;
 
   // Connected subnets of ports, vifs and template members.
   const Span* Overlapping(uint32_t first, uint64_t last) const;
@@ -460,23 +488,41 @@ class Loader {
   bool HasSubinterfaceAddresses(const Config& c) const;
 
   absl::Status ReadRoutes(const Fields& top, Config* c) const;
-  absl::StatusOr<RouteConfig> ReadRoute(const YAML::Node& node, const YAML::Mark& mark,
+  absl::StatusOr<RouteConfig> ReadRoute(const Fields& f, const Entry& prefix,
                                         const Config& c) const;
   absl::Status ReadRoutePrefix(const Entry& e, const Config& c, RouteConfig* r) const;
-  absl::Status ReadRouteType(const Entry* e, RouteConfig* r) const;
+  absl::Status ReadRouteType(const Entry* e, RouteType* type) const;
   absl::Status ReadVia(const Fields& f, const Config& c, RouteConfig* r) const;
 
   absl::Status ReadNeighbours(const Fields& top, Config* c) const;
-  absl::StatusOr<NeighbourConfig> ReadNeighbour(const YAML::Node& node, const YAML::Mark& mark,
-                                                const Config& c) const;
+  absl::StatusOr<NeighbourConfig> ReadNeighbour(const Fields& f, const Entry& ip,
+                                                const Entry& mac, const Config& c) const;
   absl::Status ReadNeighbourPort(const Entry* e, const Config& c, NeighbourConfig* n) const;
   absl::Status ReadNeighbourIp(const Entry& e, const Config& c, NeighbourConfig* n) const;
+
+  // IPv6: connected subnets of ports and vifs, routes and neighbours (the end of this file).
+  void AddSubnets6(Kind kind, size_t index, const std::vector<Ip6Prefix>& addresses);
+  const Span6* Overlapping6(const Ip6Prefix& subnet) const;
+  std::string SpanText6(const Config& c, const Span6& s) const;
+  std::optional<Subnet6> SubnetOf6(const Config& c, const Ip6Addr& ip) const;
+  std::string SubnetList6(const Config& c, std::string_view only) const;
+  absl::StatusOr<std::string> Connected6(const Config& c, const Ip6Addr& ip,
+                                         std::string_view only) const;
+  absl::Status CheckOwnLinkLocal(const Config& c, const Ip6Addr& ip, std::string_view name) const;
+  absl::Status ReadInterface6(const Entry& e, const Config& c, std::string* name) const;
+  absl::StatusOr<Route6Config> ReadRoute6(const Fields& f, const Entry& prefix,
+                                          const Config& c) const;
+  absl::Status ReadRoutePrefix6(const Entry& e, const Config& c, Route6Config* r) const;
+  absl::Status ReadVia6(const Fields& f, const Config& c, Route6Config* r) const;
+  absl::StatusOr<Neighbour6Config> ReadNeighbour6(const Fields& f, const Entry& ip,
+                                                  const Entry& mac, const Config& c) const;
 
   std::string file_;
   std::vector<std::string_view> lines_;  // of the source text, for the line under the message
   std::vector<GroupYaml> group_yaml_;    // in file order
   std::vector<TemplateConfig> templates_;  // every group's, in the order read
   std::map<uint32_t, Span> subnets_;     // by first address; never overlapping
+  std::map<Ip6Addr, Span6> subnets6_;    // likewise for IPv6
   std::unordered_map<std::string, PortTags> tags_;  // by port name
   std::unordered_map<std::string, NameUse> names_;  // ports' and vifs' names
   uint64_t vif_count_ = 0;                          // ports, vifs and template members
@@ -1015,7 +1061,8 @@ absl::Status Loader::ReadPortOptions(const Fields& f, std::span<const PortConfig
     if (absl::Status s = ReadMac(*mac, &port->mac.emplace()); !s.ok()) return s;
   }
   if (absl::Status s = ReadUint(f, {"mtu", 68, 9000, &port->mtu}); !s.ok()) return s;
-  return ReadAddresses(f.Find("addresses"), earlier, port);
+  if (absl::Status s = ReadAddresses(f.Find("addresses"), earlier, port); !s.ok()) return s;
+  return ReadLinkLocal(f.Find("link_local"), &port->link_local);
 }
 
 // A name of the table, or an id with or without a name (as `ip link set dev D group 7` takes).
@@ -1059,6 +1106,10 @@ absl::Status Loader::ReadAddresses(const Entry* e, std::span<const PortConfig> e
       ReadList(e, "a list of addresses like [198.18.1.1/24]");
   if (!items.ok()) return items.status();
   for (const YAML::Node& item : *items) {
+    if (IsIp6Text(item)) {
+      if (absl::Status s = ReadPortAddress6(item, earlier, port); !s.ok()) return s;
+      continue;
+    }
     YAML::Mark mark = item.Mark();
     absl::StatusOr<Ip4Prefix> a =
         Parse("address", item, mark, ParseIp4Prefix, "an address like 198.18.1.1/24");
@@ -1086,6 +1137,7 @@ void Loader::IndexPorts(const Config& c) {
       uint32_t first = NetworkOf(a).addr;
       subnets_[first] = Span{first + BlockSize(a.len) - 1, Kind::kPort, i, a};
     }
+    AddSubnets6(Kind::kPort, i, p.addresses6);
   }
   vif_count_ = c.ports.size();
 }
@@ -1350,6 +1402,11 @@ absl::Status Loader::ReadTemplateAddress(const Fields& f, const Config& c,
     if (step == nullptr) return absl::OkStatus();
     return Error(step->key.Mark(), "address_step is only for a template with an address");
   }
+  if (IsIp6Text(address->value)) {
+    return Error(address->value.Mark(),
+                 absl::StrFormat("address %s: IPv6 addresses in templates are not supported yet",
+                                 address->value.Scalar()));
+  }
   absl::StatusOr<Ip4Prefix> a = Parse(*address, ParseIp4Prefix, "an address like 198.18.64.0/31");
   if (!a.ok()) return a.status();
   YAML::Mark mark = address->value.Mark();
@@ -1529,6 +1586,7 @@ absl::Status Loader::ReadVif(const YAML::Node& node, const YAML::Mark& mark, Con
     }
   }
   if (absl::Status s = ReadVifAddresses(f->Find("addresses"), *c, &v); !s.ok()) return s;
+  if (absl::Status s = ReadLinkLocal(f->Find("link_local"), &v.link_local); !s.ok()) return s;
   if (absl::Status s = CountVifs(1, mark, "this vif brings"); !s.ok()) return s;
 
   size_t index = c->vifs.size();
@@ -1544,6 +1602,7 @@ absl::Status Loader::ReadVif(const YAML::Node& node, const YAML::Mark& mark, Con
     uint32_t first = NetworkOf(a).addr;
     subnets_[first] = Span{first + BlockSize(a.len) - 1, Kind::kVif, index, a};
   }
+  AddSubnets6(Kind::kVif, index, v.addresses6);
   c->vifs.push_back(std::move(v));
   return absl::OkStatus();
 }
@@ -1571,6 +1630,10 @@ absl::Status Loader::ReadVifAddresses(const Entry* e, const Config& c, VifConfig
       ReadList(e, "a list of addresses like [198.18.1.1/24]");
   if (!items.ok()) return items.status();
   for (const YAML::Node& item : *items) {
+    if (IsIp6Text(item)) {
+      if (absl::Status s = ReadVifAddress6(item, c, vif); !s.ok()) return s;
+      continue;
+    }
     YAML::Mark mark = item.Mark();
     absl::StatusOr<Ip4Prefix> a =
         Parse("address", item, mark, ParseIp4Prefix, "an address like 198.18.1.1/24");
@@ -1765,25 +1828,37 @@ absl::Status Loader::ReadRoutes(const Fields& top, Config* c) const {
   const Entry* e = top.Find("routes");
   absl::StatusOr<std::vector<YAML::Node>> items = ReadList(e, "a list of routes");
   if (!items.ok()) return items.status();
+  // One list for both families: the prefix decides which one an entry is.
   for (const YAML::Node& item : *items) {
-    absl::StatusOr<RouteConfig> route = ReadRoute(item, item.Mark(), *c);
-    if (!route.ok()) return route.status();
-    c->routes.push_back(*route);
+    absl::StatusOr<Fields> f = ReadMap(item, item.Mark(), "route", kRouteKeys);
+    if (!f.ok()) return f.status();
+    absl::StatusOr<const Entry*> prefix = Require(*f, "prefix");
+    if (!prefix.ok()) return prefix.status();
+    if (IsIp6Text((*prefix)->value)) {
+      absl::StatusOr<Route6Config> route = ReadRoute6(*f, **prefix, *c);
+      if (!route.ok()) return route.status();
+      c->routes6.push_back(std::move(*route));
+    } else {
+      absl::StatusOr<RouteConfig> route = ReadRoute(*f, **prefix, *c);
+      if (!route.ok()) return route.status();
+      c->routes.push_back(*route);
+    }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<RouteConfig> Loader::ReadRoute(const YAML::Node& node, const YAML::Mark& mark,
+absl::StatusOr<RouteConfig> Loader::ReadRoute(const Fields& f, const Entry& prefix,
                                               const Config& c) const {
-  absl::StatusOr<Fields> f = ReadMap(node, mark, "route", kRouteKeys);
-  if (!f.ok()) return f.status();
-  absl::StatusOr<const Entry*> prefix = Require(*f, "prefix");
-  if (!prefix.ok()) return prefix.status();
   RouteConfig r;
-  r.loc = Loc(mark);
-  if (absl::Status s = ReadRoutePrefix(**prefix, c, &r); !s.ok()) return s;
-  if (absl::Status s = ReadRouteType(f->Find("type"), &r); !s.ok()) return s;
-  if (absl::Status s = ReadVia(*f, c, &r); !s.ok()) return s;
+  r.loc = Loc(f.mark);
+  if (absl::Status s = ReadRoutePrefix(prefix, c, &r); !s.ok()) return s;
+  if (absl::Status s = ReadRouteType(f.Find("type"), &r.type); !s.ok()) return s;
+  if (absl::Status s = ReadVia(f, c, &r); !s.ok()) return s;
+  if (const Entry* port = f.Find("port")) {
+    return Error(port->key.Mark(),
+                 "port is only for an IPv6 route whose via is link-local (fe80::/10); an IPv4 "
+                 "next hop's port is the one whose subnet holds it");
+  }
   return r;
 }
 
@@ -1811,11 +1886,11 @@ absl::Status Loader::ReadRoutePrefix(const Entry& e, const Config& c, RouteConfi
   return absl::OkStatus();
 }
 
-absl::Status Loader::ReadRouteType(const Entry* e, RouteConfig* r) const {
+absl::Status Loader::ReadRouteType(const Entry* e, RouteType* type) const {
   if (e == nullptr) return absl::OkStatus();
   for (RouteType t : {RouteType::kForward, RouteType::kBlackhole, RouteType::kUnreachable}) {
     if (e->value.IsScalar() && e->value.Scalar() == TypeName(t)) {
-      r->type = t;
+      *type = t;
       return absl::OkStatus();
     }
   }
@@ -1826,12 +1901,18 @@ absl::Status Loader::ReadVia(const Fields& f, const Config& c, RouteConfig* r) c
   const Entry* via = f.Find("via");
   if (r->type != RouteType::kForward) {
     if (via == nullptr) return absl::OkStatus();
-    return Error(via->key.Mark(), absl::StrFormat("a %s route takes no 'via'", TypeName(r->type)));
+    return Error(via->key.Mark(), absl::StrFormat("%s route takes no 'via'", ARoute(r->type)));
   }
   if (via == nullptr) {
     return Error(f.mark,
                  "missing key 'via' in route (a forward route needs a next hop; "
                  "use type: blackhole or unreachable for a route without one)");
+  }
+  if (IsIp6Text(via->value) && ParseIp6(via->value.Scalar()).ok()) {
+    return Error(via->value.Mark(),
+                 absl::StrFormat("via: %s is an IPv6 address, but the prefix %s is IPv4; a next "
+                                 "hop is of its prefix's family",
+                                 via->value.Scalar(), FormatPrefix(r->prefix)));
   }
   absl::StatusOr<uint32_t> ip = Parse(*via, ParseIp4, "an IPv4 address like 198.18.2.2");
   if (!ip.ok()) return ip.status();
@@ -1845,29 +1926,35 @@ absl::Status Loader::ReadNeighbours(const Fields& top, Config* c) const {
   const Entry* e = top.Find("neighbours");
   absl::StatusOr<std::vector<YAML::Node>> items = ReadList(e, "a list of neighbours");
   if (!items.ok()) return items.status();
+  // One list for both families: the ip decides which one an entry is.
   for (const YAML::Node& item : *items) {
-    absl::StatusOr<NeighbourConfig> n = ReadNeighbour(item, item.Mark(), *c);
-    if (!n.ok()) return n.status();
-    c->neighbours.push_back(std::move(*n));
+    absl::StatusOr<Fields> f = ReadMap(item, item.Mark(), "neighbour", kNeighbourKeys);
+    if (!f.ok()) return f.status();
+    absl::StatusOr<const Entry*> ip = Require(*f, "ip");
+    if (!ip.ok()) return ip.status();
+    absl::StatusOr<const Entry*> mac = Require(*f, "mac");
+    if (!mac.ok()) return mac.status();
+    if (IsIp6Text((*ip)->value)) {
+      absl::StatusOr<Neighbour6Config> n = ReadNeighbour6(*f, **ip, **mac, *c);
+      if (!n.ok()) return n.status();
+      c->neighbours6.push_back(std::move(*n));
+    } else {
+      absl::StatusOr<NeighbourConfig> n = ReadNeighbour(*f, **ip, **mac, *c);
+      if (!n.ok()) return n.status();
+      c->neighbours.push_back(std::move(*n));
+    }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<NeighbourConfig> Loader::ReadNeighbour(const YAML::Node& node,
-                                                      const YAML::Mark& mark,
-                                                      const Config& c) const {
-  absl::StatusOr<Fields> f = ReadMap(node, mark, "neighbour", kNeighbourKeys);
-  if (!f.ok()) return f.status();
-  absl::StatusOr<const Entry*> ip = Require(*f, "ip");
-  if (!ip.ok()) return ip.status();
-  absl::StatusOr<const Entry*> mac = Require(*f, "mac");
-  if (!mac.ok()) return mac.status();
+absl::StatusOr<NeighbourConfig> Loader::ReadNeighbour(const Fields& f, const Entry& ip,
+                                                      const Entry& mac, const Config& c) const {
   NeighbourConfig n;
-  n.loc = Loc(mark);
-  if (absl::Status s = ReadMac(**mac, &n.mac); !s.ok()) return s;
+  n.loc = Loc(f.mark);
+  if (absl::Status s = ReadMac(mac, &n.mac); !s.ok()) return s;
   // The port comes before the ip: the ip is then looked for in that port's subnets only.
-  if (absl::Status s = ReadNeighbourPort(f->Find("port"), c, &n); !s.ok()) return s;
-  if (absl::Status s = ReadNeighbourIp(**ip, c, &n); !s.ok()) return s;
+  if (absl::Status s = ReadNeighbourPort(f.Find("port"), c, &n); !s.ok()) return s;
+  if (absl::Status s = ReadNeighbourIp(ip, c, &n); !s.ok()) return s;
   return n;
 }
 
@@ -1915,6 +2002,346 @@ absl::Status Loader::ReadNeighbourIp(const Entry& e, const Config& c, NeighbourC
   n->ip = *ip;
   n->port = *port;
   return absl::OkStatus();
+}
+
+// --- IPv6 ---------------------------------------------------------------------------------------
+// The rules are IPv4's (above), with link-local addresses added: those are on one link only, so a
+// link-local next hop or neighbour names its port or vif, and `addresses` never holds one (a port's
+// or vif's own is `link_local`). Templates have no IPv6 yet.
+
+// Subnets of one interface may not overlap, nor those of two: a next hop would belong to both.
+absl::Status CheckOverlap6(const Ip6Prefix& a, const std::vector<Ip6Prefix>& addresses,
+                           std::string_view kind, std::string_view name) {
+  for (const Ip6Prefix& b : addresses) {
+    if (a.addr == b.addr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("duplicate address %s (already on %s '%s')",
+                          internal::FormatPrefix6(a), kind, name));
+    }
+    if (Contains6(a, b.addr) || Contains6(b, a.addr)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "address %s overlaps %s of %s '%s'", internal::FormatPrefix6(a),
+          internal::FormatPrefix6(b), kind, name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// As ReadAddresses for IPv4: checked against the earlier ports and this one's earlier addresses.
+absl::Status Loader::ReadPortAddress6(const YAML::Node& item, std::span<const PortConfig> earlier,
+                                      PortConfig* port) const {
+  YAML::Mark mark = item.Mark();
+  absl::StatusOr<Ip6Prefix> a = Parse("address", item, mark, ParseIp6Prefix, "");
+  if (!a.ok()) return a.status();
+  absl::Status s = internal::CheckHostAddress6(*a, "the port");
+  for (size_t i = 0; s.ok() && i <= earlier.size(); ++i) {
+    const PortConfig& p = i < earlier.size() ? earlier[i] : *port;
+    s = CheckOverlap6(*a, p.addresses6, "port", p.name);
+  }
+  if (!s.ok()) return Error(mark, std::string(s.message()));
+  port->addresses6.push_back(*a);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadVifAddress6(const YAML::Node& item, const Config& c,
+                                     VifConfig* vif) const {
+  YAML::Mark mark = item.Mark();
+  absl::StatusOr<Ip6Prefix> a = Parse("address", item, mark, ParseIp6Prefix, "");
+  if (!a.ok()) return a.status();
+  absl::Status s = internal::CheckHostAddress6(*a, "the vif");
+  if (s.ok()) s = CheckOverlap6(*a, vif->addresses6, "vif", vif->name);
+  if (!s.ok()) return Error(mark, std::string(s.message()));
+  if (const Span6* other = Overlapping6(*a)) {
+    if (other->prefix.addr == a->addr) {
+      return Error(mark, absl::StrFormat("duplicate address %s (already on %s '%s')",
+                                         internal::FormatPrefix6(*a),
+                                         KindName(other->kind == Kind::kPort),
+                                         other->kind == Kind::kPort ? c.ports[other->index].name
+                                                                    : c.vifs[other->index].name));
+    }
+    return Error(mark, absl::StrFormat("address %s overlaps %s", internal::FormatPrefix6(*a),
+                                       SpanText6(c, *other)));
+  }
+  vif->addresses6.push_back(*a);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadLinkLocal(const Entry* e, std::optional<Ip6Addr>* out) const {
+  if (e == nullptr) return absl::OkStatus();
+  absl::StatusOr<Ip6Addr> a = Parse(*e, ParseIp6, "a link-local address like fe80::1");
+  if (!a.ok()) return a.status();
+  if (absl::Status s = internal::CheckLinkLocal6(*a); !s.ok()) {
+    return Error(e->value.Mark(), std::string(s.message()));
+  }
+  *out = *a;
+  return absl::OkStatus();
+}
+
+// Called with subnets that overlap nothing indexed yet (the readers of addresses saw to it).
+void Loader::AddSubnets6(Kind kind, size_t index, const std::vector<Ip6Prefix>& addresses) {
+  for (const Ip6Prefix& a : addresses) {
+    subnets6_[NetworkOf6(a).addr] = Span6{internal::LastOf6(a), kind, index, a};
+  }
+}
+
+const Loader::Span6* Loader::Overlapping6(const Ip6Prefix& subnet) const {
+  auto it = subnets6_.upper_bound(internal::LastOf6(subnet));
+  if (it == subnets6_.begin()) return nullptr;
+  --it;
+  return it->second.last >= NetworkOf6(subnet).addr ? &it->second : nullptr;
+}
+
+std::string Loader::SpanText6(const Config& c, const Span6& s) const {
+  bool port = s.kind == Kind::kPort;
+  return absl::StrFormat("%s of %s '%s'", internal::FormatPrefix6(s.prefix), KindName(port),
+                         port ? c.ports[s.index].name : c.vifs[s.index].name);
+}
+
+std::optional<Loader::Subnet6> Loader::SubnetOf6(const Config& c, const Ip6Addr& ip) const {
+  auto it = subnets6_.upper_bound(ip);
+  if (it == subnets6_.begin()) return std::nullopt;
+  --it;
+  const Span6& s = it->second;
+  if (s.last < ip) return std::nullopt;
+  bool port = s.kind == Kind::kPort;
+  return Subnet6{s.prefix, s.kind, port ? c.ports[s.index].name : c.vifs[s.index].name};
+}
+
+// "a: 2001:db8:1::/64, b: 2001:db8:2::/64", ten at most; of the interface `only` when not empty.
+std::string Loader::SubnetList6(const Config& c, std::string_view only) const {
+  constexpr size_t kMax = 10;
+  std::vector<std::string> out;
+  size_t more = 0;
+  auto add = [&](const std::string& name, const std::vector<Ip6Prefix>& addresses) {
+    if (!only.empty() && name != only) return;
+    for (const Ip6Prefix& a : addresses) {
+      if (out.size() < kMax) {
+        out.push_back(absl::StrCat(name, ": ", internal::FormatSubnet6(a)));
+      } else {
+        ++more;
+      }
+    }
+  };
+  for (const PortConfig& p : c.ports) add(p.name, p.addresses6);
+  for (const VifConfig& v : c.vifs) add(v.name, v.addresses6);
+  if (out.empty()) return "no IPv6 address is configured";
+  std::string list = Join(out);
+  if (more > 0) absl::StrAppend(&list, ", and ", more, " more");
+  return list;
+}
+
+// The port or vif whose IPv6 subnet holds the global `ip` (only the one called `only` when not
+// empty). As Connected for IPv4, `ip` must be another host there: not the router's own address,
+// nor the subnet's Subnet-Router anycast address.
+absl::StatusOr<std::string> Loader::Connected6(const Config& c, const Ip6Addr& ip,
+                                               std::string_view only) const {
+  std::string text = FormatIp6(ip);
+  if (std::optional<std::string_view> use = internal::SpecialUse6(ip)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s is %s; expected a unicast address", text, *use));
+  }
+  std::optional<Subnet6> found = SubnetOf6(c, ip);
+  if (found.has_value() && !only.empty() && found->name != only) found.reset();
+  if (found.has_value()) {
+    if (ip == found->prefix.addr) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s is the router's own address on %s '%s'", text,
+                          KindName(found->kind == Kind::kPort), found->name));
+    }
+    if (internal::IsSubnetRouterAnycast6(found->prefix, ip)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s is the Subnet-Router anycast address of %s", text,
+                          internal::FormatSubnet6(found->prefix)));
+    }
+    return found->name;
+  }
+  std::string where;
+  if (!only.empty()) {
+    auto it = names_.find(std::string(only));
+    bool port = it == names_.end() || it->second.kind == Kind::kPort;
+    where = absl::StrFormat("an IPv6 subnet of %s '%s'", KindName(port), only);
+  } else if (absl::c_any_of(c.vifs, [](const VifConfig& v) { return !v.addresses6.empty(); })) {
+    where = "any interface's IPv6 subnet";
+  } else {
+    where = "any port's IPv6 subnet";
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s is not inside %s (%s)", text, where, SubnetList6(c, only)));
+}
+
+// A link-local next hop or neighbour may not be the router's own link_local on that interface.
+absl::Status Loader::CheckOwnLinkLocal(const Config& c, const Ip6Addr& ip,
+                                       std::string_view name) const {
+  auto it = names_.find(std::string(name));
+  if (it == names_.end()) return absl::OkStatus();
+  bool port = it->second.kind == Kind::kPort;
+  const std::optional<Ip6Addr>& own =
+      port ? c.ports[it->second.index].link_local : c.vifs[it->second.index].link_local;
+  if (own != ip) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s is the router's own link-local address on %s '%s'", FormatIp6(ip),
+                      KindName(port), name));
+}
+
+// `port` of an IPv6 route or neighbour: a port or a listed vif (template members have no IPv6).
+absl::Status Loader::ReadInterface6(const Entry& e, const Config& c, std::string* name) const {
+  if (e.value.IsScalar()) {
+    const std::string& value = e.value.Scalar();
+    if (names_.count(value) != 0) {
+      *name = value;
+      return absl::OkStatus();
+    }
+    if (std::optional<MemberRef> m = MemberNamed(value)) {
+      return Error(e.value.Mark(),
+                   absl::StrFormat("port: '%s' is a member of %s; IPv6 on template members is "
+                                   "not supported yet",
+                                   value, TemplateText(templates_[m->tmpl])));
+    }
+  }
+  constexpr size_t kMax = 10;
+  std::vector<std::string> names;
+  for (const PortConfig& p : c.ports) names.push_back(p.name);
+  if (c.vifs.empty()) return Expected(e, absl::StrFormat("the name of a port (%s)", Join(names)));
+  size_t more = 0;
+  for (const VifConfig& v : c.vifs) {
+    if (names.size() < kMax) {
+      names.push_back(v.name);
+    } else {
+      ++more;
+    }
+  }
+  if (more > 0) names.push_back(absl::StrCat(more, " more"));
+  return Expected(e, absl::StrFormat("the name of a port or vif (%s)", Join(names)));
+}
+
+absl::StatusOr<Route6Config> Loader::ReadRoute6(const Fields& f, const Entry& prefix,
+                                                const Config& c) const {
+  Route6Config r;
+  r.loc = Loc(f.mark);
+  if (absl::Status s = ReadRoutePrefix6(prefix, c, &r); !s.ok()) return s;
+  if (absl::Status s = ReadRouteType(f.Find("type"), &r.type); !s.ok()) return s;
+  if (absl::Status s = ReadVia6(f, c, &r); !s.ok()) return s;
+  return r;
+}
+
+absl::Status Loader::ReadRoutePrefix6(const Entry& e, const Config& c, Route6Config* r) const {
+  absl::StatusOr<Ip6Prefix> p = Parse(e, ParseIp6Prefix, "");
+  if (!p.ok()) return p.status();
+  std::string text = internal::FormatPrefix6(*p);
+  if (NetworkOf6(*p) != *p) {
+    return Error(e.value.Mark(), absl::StrFormat("prefix %s has host bits set; did you mean %s?",
+                                                 text, internal::FormatSubnet6(*p)));
+  }
+  for (const Route6Config& other : c.routes6) {
+    if (other.prefix == *p) {
+      return Error(e.value.Mark(), absl::StrFormat("duplicate route %s (first defined on line %d)",
+                                                   text, other.loc.line));
+    }
+  }
+  // A static route equal to a connected subnet would replace the connected route in the FIB.
+  if (std::optional<Subnet6> s = SubnetOf6(c, p->addr); s && NetworkOf6(s->prefix) == *p) {
+    return Error(e.value.Mark(),
+                 absl::StrFormat("prefix %s is the connected subnet of %s '%s'", text,
+                                 KindName(s->kind == Kind::kPort), s->name));
+  }
+  r->prefix = *p;
+  return absl::OkStatus();
+}
+
+// A global next hop lies in a connected subnet, which names its interface; a link-local one is on
+// the link of `port`. `port` is for link-local next hops only, so that it never contradicts a
+// subnet.
+absl::Status Loader::ReadVia6(const Fields& f, const Config& c, Route6Config* r) const {
+  const Entry* via = f.Find("via");
+  const Entry* port = f.Find("port");
+  if (r->type != RouteType::kForward) {
+    for (const Entry* e : {via, port}) {
+      if (e == nullptr) continue;
+      return Error(e->key.Mark(),
+                   absl::StrFormat("%s route takes no '%s'", ARoute(r->type), e->name()));
+    }
+    return absl::OkStatus();
+  }
+  if (via == nullptr) {
+    return Error(f.mark,
+                 "missing key 'via' in route (a forward route needs a next hop; "
+                 "use type: blackhole or unreachable for a route without one)");
+  }
+  if (via->value.IsScalar() && !IsIp6Text(via->value) && ParseIp4(via->value.Scalar()).ok()) {
+    return Error(via->value.Mark(),
+                 absl::StrFormat("via: %s is an IPv4 address, but the prefix %s is IPv6; a next "
+                                 "hop is of its prefix's family",
+                                 via->value.Scalar(), internal::FormatPrefix6(r->prefix)));
+  }
+  absl::StatusOr<Ip6Addr> ip = Parse(*via, ParseIp6, "an IPv6 address like 2001:db8:2::2");
+  if (!ip.ok()) return ip.status();
+  std::string text = FormatIp6(*ip);
+  if (IsLinkLocal6(*ip)) {
+    if (port == nullptr) {
+      return Error(via->value.Mark(),
+                   absl::StrFormat("via %s is a link-local address; say which port or vif it is "
+                                   "on with 'port'",
+                                   text));
+    }
+    if (absl::Status s = ReadInterface6(*port, c, &r->port); !s.ok()) return s;
+    if (absl::Status s = CheckOwnLinkLocal(c, *ip, r->port); !s.ok()) {
+      return Error(via->value.Mark(), absl::StrCat("via ", s.message()));
+    }
+  } else {
+    absl::StatusOr<std::string> on = Connected6(c, *ip, "");
+    if (!on.ok()) return Error(via->value.Mark(), absl::StrCat("via ", on.status().message()));
+    if (port != nullptr) {
+      return Error(port->key.Mark(),
+                   absl::StrFormat("port is only for a link-local via (fe80::/10); %s is on %s, "
+                                   "the interface whose subnet holds it",
+                                   text, *on));
+    }
+  }
+  r->via = *ip;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Neighbour6Config> Loader::ReadNeighbour6(const Fields& f, const Entry& ip,
+                                                        const Entry& mac,
+                                                        const Config& c) const {
+  Neighbour6Config n;
+  n.loc = Loc(f.mark);
+  if (absl::Status s = ReadMac(mac, &n.mac); !s.ok()) return s;
+  // The port comes before the ip, as for IPv4: the ip is then looked for in its subnets only.
+  if (const Entry* port = f.Find("port")) {
+    if (absl::Status s = ReadInterface6(*port, c, &n.port); !s.ok()) return s;
+  }
+  absl::StatusOr<Ip6Addr> a = Parse(ip, ParseIp6, "an IPv6 address like 2001:db8:2::2");
+  if (!a.ok()) return a.status();
+  std::string text = FormatIp6(*a);
+  bool link_local = IsLinkLocal6(*a);
+  // A link-local address is one host per link: the same one on two ports is two neighbours.
+  for (const Neighbour6Config& other : c.neighbours6) {
+    if (other.ip != *a || (link_local && other.port != n.port)) continue;
+    return Error(ip.value.Mark(),
+                 link_local ? absl::StrFormat("duplicate neighbour %s on '%s' (first defined on "
+                                              "line %d)",
+                                              text, n.port, other.loc.line)
+                            : absl::StrFormat("duplicate neighbour %s (first defined on line %d)",
+                                              text, other.loc.line));
+  }
+  if (link_local) {
+    if (n.port.empty()) {
+      return Error(ip.value.Mark(),
+                   absl::StrFormat("ip %s is a link-local address; say which port or vif it is "
+                                   "on with 'port'",
+                                   text));
+    }
+    if (absl::Status s = CheckOwnLinkLocal(c, *a, n.port); !s.ok()) {
+      return Error(ip.value.Mark(), absl::StrCat("ip ", s.message()));
+    }
+  } else {
+    absl::StatusOr<std::string> port = Connected6(c, *a, n.port);
+    if (!port.ok()) return Error(ip.value.Mark(), absl::StrCat("ip ", port.status().message()));
+    n.port = *port;
+  }
+  n.ip = *a;
+  return n;
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
-// Text forms of IPv4 addresses, prefixes and MACs, shared by the loader, the CLI and the tests.
-// Parsing is strict (no spaces, no leading zeros) so that a typo fails instead of meaning another.
+// Text forms of IPv4 and IPv6 addresses, prefixes and MACs, shared by the loader, the CLI and the
+// tests. Parsing is strict (no spaces, no leading zeros in IPv4 or in lengths, no IPv6 zones) so
+// that a typo fails instead of meaning another.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <string>
@@ -108,6 +111,42 @@ bool IsGroupName(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) {
            return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
          });
+}
+
+// inet_pton is the grammar of RFC 4291 §2.2 (with a dotted IPv4 tail, leading zeros refused
+// there); what it reads is what it is given up to a NUL, so a string holding one is refused first.
+// It takes no zone ("fe80::1%eth0"), prefix or blanks.
+absl::StatusOr<Ip6Addr> ParseIp6(std::string_view s) {
+  Ip6Addr a;
+  if (s.empty() || s.size() >= INET6_ADDRSTRLEN || s.find('\0') != std::string_view::npos ||
+      inet_pton(AF_INET6, std::string(s).c_str(), a.bytes.data()) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected an IPv6 address like 2001:db8::1, got '%s'", s));
+  }
+  return a;
+}
+
+absl::StatusOr<Ip6Prefix> ParseIp6Prefix(std::string_view s) {
+  size_t slash = s.find('/');
+  absl::StatusOr<Ip6Addr> addr = ParseIp6(s.substr(0, slash));
+  if (slash == std::string_view::npos || !addr.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected an IPv6 prefix like 2001:db8::1/64, got '%s'", s));
+  }
+  uint32_t len;
+  if (!ParseDecimal(s.substr(slash + 1), 3, 128, &len)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected a prefix length between 0 and 128 after '/', got '%s'", s));
+  }
+  return Ip6Prefix{*addr, static_cast<uint8_t>(len)};
+}
+
+// glibc's inet_ntop writes RFC 5952's form: lower case, no leading zeros, the longest run of two
+// or more zero groups (the first of equal runs) as "::", and ::ffff:a.b.c.d for IPv4-mapped.
+std::string FormatIp6(const Ip6Addr& a) {
+  char text[INET6_ADDRSTRLEN];
+  if (inet_ntop(AF_INET6, a.bytes.data(), text, sizeof(text)) == nullptr) return "?";
+  return text;
 }
 
 std::string FormatIp4(uint32_t addr) {

@@ -91,11 +91,22 @@ std::string Impairment(const ImpairmentConfig& m) {
   return "{}";
 }
 
-std::string Addresses(const std::vector<Ip4Prefix>& addresses) {
+std::string Prefix6(const Ip6Prefix& p) {
+  return Scalar(absl::StrCat(FormatIp6(p.addr), "/", p.len));
+}
+
+// IPv6 text starts or ends with ':' at times ("::/0", "2001:db8:0:1::"), which YAML would misread:
+// Scalar quotes those.
+std::string Address6(const Ip6Addr& a) { return Scalar(FormatIp6(a)); }
+
+// One flow list for both families: IPv4 first, then IPv6, each in its stored order.
+std::string Addresses(const std::vector<Ip4Prefix>& addresses,
+                      const std::vector<Ip6Prefix>& addresses6) {
+  std::vector<std::string> items;
+  for (const Ip4Prefix& a : addresses) items.push_back(Prefix(a));
+  for (const Ip6Prefix& a : addresses6) items.push_back(Prefix6(a));
   std::string out = "[";
-  for (size_t i = 0; i < addresses.size(); ++i) {
-    absl::StrAppend(&out, i == 0 ? "" : ", ", Prefix(addresses[i]));
-  }
+  for (size_t i = 0; i < items.size(); ++i) absl::StrAppend(&out, i == 0 ? "" : ", ", items[i]);
   return out + "]";
 }
 
@@ -106,7 +117,8 @@ void Ports(std::string* out, const Config& c) {
     Key(out, "    ", "device", Scalar(p.device));
     if (p.mac.has_value()) Key(out, "    ", "mac", FormatMac(*p.mac));
     Key(out, "    ", "mtu", p.mtu);
-    Key(out, "    ", "addresses", Addresses(p.addresses));
+    Key(out, "    ", "addresses", Addresses(p.addresses, p.addresses6));
+    if (p.link_local.has_value()) Key(out, "    ", "link_local", Address6(*p.link_local));
     // Group 0 and up are the defaults, and most ports have them; the keys are left out then.
     if (p.group != 0) Key(out, "    ", "group", Scalar(GroupName(c, p.group)));
     if (!p.up) Key(out, "    ", "state", "down");
@@ -181,7 +193,8 @@ void Vifs(std::string* out, const Config& c) {
     }
     if (v.mac.has_value()) Key(out, "    ", "mac", FormatMac(*v.mac));
     if (v.mtu.has_value()) Key(out, "    ", "mtu", *v.mtu);
-    Key(out, "    ", "addresses", Addresses(v.addresses));
+    Key(out, "    ", "addresses", Addresses(v.addresses, v.addresses6));
+    if (v.link_local.has_value()) Key(out, "    ", "link_local", Address6(*v.link_local));
     const PortConfig* parent = nullptr;
     for (const PortConfig& p : c.ports) {
       if (p.name == v.parent) parent = &p;
@@ -194,8 +207,9 @@ void Vifs(std::string* out, const Config& c) {
   }
 }
 
+// IPv4 routes, then IPv6 ones, in one list: the loader sorts them by their prefix's family.
 void Routes(std::string* out, const Config& c) {
-  out->append(c.routes.empty() ? "routes: []\n" : "routes:\n");
+  out->append(c.routes.empty() && c.routes6.empty() ? "routes: []\n" : "routes:\n");
   for (const RouteConfig& r : c.routes) {
     Key(out, "  - ", "prefix", Prefix(r.prefix));
     if (r.type == RouteType::kForward) {
@@ -204,14 +218,30 @@ void Routes(std::string* out, const Config& c) {
       Key(out, "    ", "type", TypeName(r.type));
     }
   }
+  for (const Route6Config& r : c.routes6) {
+    Key(out, "  - ", "prefix", Prefix6(r.prefix));
+    if (r.type == RouteType::kForward) {
+      Key(out, "    ", "via", Address6(r.via));
+      if (!r.port.empty()) Key(out, "    ", "port", Scalar(r.port));
+    } else {
+      Key(out, "    ", "type", TypeName(r.type));
+    }
+  }
 }
 
+// Likewise IPv4 neighbours, then IPv6 ones.
 void Neighbours(std::string* out, const Config& c) {
-  out->append(c.neighbours.empty() ? "neighbours: []\n" : "neighbours:\n");
+  out->append(c.neighbours.empty() && c.neighbours6.empty() ? "neighbours: []\n"
+                                                            : "neighbours:\n");
   for (const NeighbourConfig& n : c.neighbours) {
     Key(out, "  - ", "ip", FormatIp4(n.ip));
     Key(out, "    ", "mac", FormatMac(n.mac));
     // The loader always fills the port in; a Config built by hand may leave it to be found again.
+    if (!n.port.empty()) Key(out, "    ", "port", Scalar(n.port));
+  }
+  for (const Neighbour6Config& n : c.neighbours6) {
+    Key(out, "  - ", "ip", Address6(n.ip));
+    Key(out, "    ", "mac", FormatMac(n.mac));
     if (!n.port.empty()) Key(out, "    ", "port", Scalar(n.port));
   }
 }

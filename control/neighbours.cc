@@ -25,6 +25,7 @@ std::string_view NeighStateName(NeighState s) {
     case NeighState::kIncomplete: return "incomplete";
     case NeighState::kReachable: return "reachable";
     case NeighState::kStale: return "stale";
+    case NeighState::kDelay: return "delay";
     case NeighState::kProbe: return "probe";
     case NeighState::kFailed: return "failed";
     case NeighState::kPermanent: return "permanent";
@@ -354,6 +355,7 @@ void NeighbourTable::OnTimer(uint64_t now_ms) {
           if (n.route_refs == 0) doomed.push_back(ip);
         }
         break;
+      case NeighState::kDelay:  // NDP's; ARP probes a used stale entry at once
       case NeighState::kFailed:
       case NeighState::kPermanent:
         break;

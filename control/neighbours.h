@@ -22,7 +22,8 @@
 
 namespace vr::control {
 
-enum class NeighState { kIncomplete, kReachable, kStale, kProbe, kFailed, kPermanent };
+// kDelay is NDP's only (RFC 4861 §7.3.2); ARP goes from stale straight to probe.
+enum class NeighState { kIncomplete, kReachable, kStale, kDelay, kProbe, kFailed, kPermanent };
 std::string_view NeighStateName(NeighState s);
 
 struct Neighbour {

@@ -2,6 +2,8 @@
 // zeroed index in a packet's metadata can never alias a live next hop.
 #include "control/nexthops.h"
 
+#include <cstring>
+
 namespace vr::control {
 
 NexthopTable::NexthopTable(dataplane::Fib* fib) : fib_(fib) {}
@@ -22,8 +24,22 @@ absl::StatusOr<uint32_t> NexthopTable::Alloc(dataplane::NhKind kind, uint32_t ip
   nh.ip = ip_be;
   nh.vif = vif;
   nh.kind = kind;
+  nh.v6 = false;
+  memset(nh.ip6, 0, sizeof(nh.ip6));
   std::atomic_thread_fence(std::memory_order_release);
   ++in_use_;
+  return i;
+}
+
+absl::StatusOr<uint32_t> NexthopTable::Alloc6(dataplane::NhKind kind, const uint8_t* ip6,
+                                              uint32_t vif) {
+  auto i = Alloc(kind, 0, vif);
+  if (!i.ok()) return i;
+  dataplane::Nexthop& nh = fib_->nexthop(*i);
+  nh.v6 = true;
+  if (ip6 != nullptr) memcpy(nh.ip6, ip6, sizeof(nh.ip6));
+  // Published by the caller storing the index; the fence orders these stores before it.
+  std::atomic_thread_fence(std::memory_order_release);
   return i;
 }
 

@@ -16,6 +16,8 @@ class NexthopTable {
 
   // Fills the slot before returning its index, so publishing the index publishes a whole entry.
   absl::StatusOr<uint32_t> Alloc(dataplane::NhKind kind, uint32_t ip_be, uint32_t vif);
+  // An IPv6 next hop: `ip6` (16 bytes, network order) is the neighbour's address, or null.
+  absl::StatusOr<uint32_t> Alloc6(dataplane::NhKind kind, const uint8_t* ip6, uint32_t vif);
   // The caller has removed every FIB entry pointing at `index` and waited for a grace period.
   void Free(uint32_t index);
   uint32_t in_use() const { return in_use_; }

@@ -28,6 +28,13 @@ namespace vr::dataplane {
   X(kInqReceived, "inq_received")                                                 \
   X(kKnetPunted, "knet_punted")              /* frames for the router sent to the kernel */ \
   X(kKnetRouted, "knet_routed")              /* packets from the kernel routed out */ \
+  X(kIp6Forwarded, "ip6_forwarded")                                              \
+  X(kIp6Local, "ip6_local")                  /* IPv6 packets for the router */   \
+  X(kIcmp6EchoReplies, "icmp6_echo_replies")                                     \
+  X(kIcmp6ErrorsSent, "icmp6_errors_sent")                                       \
+  X(kIcmp6ErrorsRateLimited, "icmp6_errors_ratelimited")                         \
+  X(kIcmp6ErrorsSuppressed, "icmp6_errors_suppressed")                           \
+  X(kNdFramesPunted, "nd_frames_punted")     /* neighbour discovery to control */ \
   X(kImpairmentDropped, "impairment_dropped") /* dropped by a vif's impairment, on purpose */
 
 enum class Event : uint8_t {

@@ -41,7 +41,26 @@ namespace vr::dataplane {
   X(kInqFull, "inq_full")                                                                  \
   X(kNbufExhausted, "nbuf_exhausted")                                                      \
   X(kKnetRateLimited, "knet_rate_limited")      /* over knet.rate, to the kernel */         \
-  X(kKnetNotRouted, "knet_not_routed")          /* from the kernel, to no neighbour */
+  X(kKnetNotRouted, "knet_not_routed")          /* from the kernel, to no neighbour */     \
+  X(kIp6Truncated, "ip6_truncated")             /* fewer than 40 bytes of IPv6 header */   \
+  X(kIp6BadVersion, "ip6_bad_version")                                                     \
+  X(kIp6BadPayloadLength, "ip6_bad_payload_length") /* beyond the frame */                 \
+  X(kIp6BadExtension, "ip6_bad_extension")      /* a header chain running past the packet */ \
+  X(kIp6HbhDiscard, "ip6_hbh_discard")          /* unknown hop-by-hop option: discard */   \
+  X(kIp6HbhParamProblem, "ip6_hbh_param_problem") /* ... with ICMPv6 parameter problem */   \
+  X(kIp6MartianSource, "ip6_martian_source")    /* multicast, loopback or unspecified */   \
+  X(kIp6MartianDestination, "ip6_martian_destination") /* loopback or unspecified */       \
+  X(kIp6LinkLocal, "ip6_link_local")            /* link-local: never forwarded */          \
+  X(kIp6Multicast, "ip6_multicast")             /* no multicast routing */                 \
+  X(kIp6HopLimitExceeded, "ip6_hop_limit_exceeded")                                        \
+  X(kIp6NoRoute, "ip6_no_route")                                                           \
+  X(kIp6UnreachableRoute, "ip6_unreachable_route")                                         \
+  X(kIp6Blackhole, "ip6_blackhole")                                                        \
+  X(kIp6TooBig, "ip6_too_big")                  /* over the egress MTU: routers never fragment */ \
+  X(kIp6LocalUnsupported, "ip6_local_unsupported") /* for the router, not answered here */ \
+  X(kNdInvalid, "nd_invalid")                   /* neighbour discovery failing RFC 4861 checks */ \
+  X(kNdHoldOverflow, "nd_hold_overflow")                                                   \
+  X(kNdResolutionFailed, "nd_resolution_failed")
 
 enum class DropReason : uint8_t {
 #define VR_DROP_ENUM(e, s) e,

@@ -56,7 +56,13 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     *link_broadcast = group;
     return reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   }
-  if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+  if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+    if (likely(fib6_ != nullptr)) {
+      Ip6Input(m, group);
+    } else {
+      Drop(m, DropReason::kEthertypeUnsupported);
+    }
+  } else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
     counters_.Count(Event::kArpFramesPunted);
     Punt(XqAction::kArpFrame, m);
   } else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||

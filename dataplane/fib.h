@@ -35,7 +35,10 @@ struct alignas(64) Nexthop {
   uint32_t ip = 0;              // control: wo before publishing, dataplane: ro. Network order
   uint32_t vif = 0;             // egress vif for kNeighbour / kConnected
   NhKind kind = NhKind::kUnused;
+  bool v6 = false;              // an IPv6 next hop: `ip6` is its address, `ip` unused
+  uint8_t ip6[16] = {};         // network order
 };
+static_assert(sizeof(Nexthop) == 64);
 
 inline uint64_t PackMac(const rte_ether_addr& mac) {
   uint64_t v = 0;

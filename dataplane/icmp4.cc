@@ -49,6 +49,9 @@ bool Icmp4BuildError(rte_mbuf* m, uint32_t src, uint8_t type, uint8_t code, uint
   uint32_t want = sizeof(rte_ether_hdr) + kOuterLen + quoted;
   if (rte_pktmbuf_data_len(m) > want) rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) - want);
 
+  // The Ethernet header is output's to fill, but its EtherType already says IPv4: a packet held
+  // for ARP is told apart from IPv6 by it.
+  rte_pktmbuf_mtod(m, rte_ether_hdr*)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
   ip->version_ihl = RTE_IPV4_VHL_DEF;
   ip->type_of_service = 0xc0;  // internetwork control, as hosts and routers use for ICMP errors

@@ -107,6 +107,27 @@ struct PortClassifier {
   }
 };
 
+// What IPv6 needs of a vif beside its VifView (which is one full cache line): the address ICMPv6
+// errors it sends come from. Two 8-byte halves, each one store: an error sent while control
+// changes the address may carry a mix for that instant, which costs nothing but that error.
+struct alignas(16) Vif6View {
+  std::atomic<uint64_t> addr_hi{0};  // primary global address, network order; 0/0: none
+  std::atomic<uint64_t> addr_lo{0};
+  void Set(const uint8_t* a) {
+    uint64_t hi, lo;
+    memcpy(&hi, a, 8);
+    memcpy(&lo, a + 8, 8);
+    addr_hi.store(hi, std::memory_order_relaxed);
+    addr_lo.store(lo, std::memory_order_relaxed);
+  }
+  bool Get(uint8_t* a) const {
+    uint64_t hi = addr_hi.load(std::memory_order_relaxed), lo = addr_lo.load(std::memory_order_relaxed);
+    memcpy(a, &hi, 8);
+    memcpy(a + 8, &lo, 8);
+    return (hi | lo) != 0;
+  }
+};
+
 enum class ImpairKind : uint8_t { kPass = 0, kDrop, kFlap };
 
 // Never changed while a vif or group word names it: control frees a profile only after a grace
@@ -124,11 +145,14 @@ struct alignas(64) ImpairProfile {
 class VifTable {
  public:
   VifTable()
-      : vifs_(kMaxVifs), groups_(kMaxGroupSlots), profiles_(new ImpairProfile[kMaxImpairProfiles]) {}
-  bool ok() const { return vifs_.ok() && groups_.ok(); }
+      : vifs_(kMaxVifs), vif6s_(kMaxVifs), groups_(kMaxGroupSlots),
+        profiles_(new ImpairProfile[kMaxImpairProfiles]) {}
+  bool ok() const { return vifs_.ok() && vif6s_.ok() && groups_.ok(); }
 
   VifView& vif(uint32_t id) { return vifs_[id]; }
   const VifView& vif(uint32_t id) const { return vifs_[id]; }
+  Vif6View& vif6(uint32_t id) { return vif6s_[id]; }
+  const Vif6View& vif6(uint32_t id) const { return vif6s_[id]; }
   GroupView& group(uint32_t slot) { return groups_[slot]; }
   const GroupView& group(uint32_t slot) const { return groups_[slot]; }
   ImpairProfile& profile(uint32_t i) { return profiles_[i]; }
@@ -164,6 +188,7 @@ class VifTable {
 
  private:
   LazyArray<VifView> vifs_;
+  LazyArray<Vif6View> vif6s_;
   LazyArray<GroupView> groups_;
   std::unique_ptr<ImpairProfile[]> profiles_;
   std::unique_ptr<PortClassifier> classifiers_[RTE_MAX_ETHPORTS];

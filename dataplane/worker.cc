@@ -12,11 +12,13 @@ namespace vr::dataplane {
 Worker::Worker(const WorkerSetup& setup)
     : setup_(setup),
       fib_(setup.fib),
+      fib6_(setup.fib6),
       vifs_(setup.vifs),
       vif_counters_(kMaxVifs),
       rng_(kMaxImpairProfiles),
       icmp_bucket_(setup.icmp_rate, setup.icmp_burst),
       knet_bucket_(setup.knet_rate, setup.knet_burst),
+      icmp6_bucket_(setup.icmp_rate, setup.icmp_burst),
       tx_(RTE_MAX_ETHPORTS),
       used_(setup.fib->max_nexthops()) {}
 
@@ -185,7 +187,14 @@ uint32_t Worker::DrainInq() {
         Send(Meta(m)->tx_vif, m);
         break;
       case XqAction::kOutput:
-        Ip4Output(m, Meta(m)->nexthop);
+        // A held packet keeps the Ethernet header it arrived with: its EtherType says which
+        // family's output it takes.
+        if (rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type ==
+            RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+          Ip6Output(m, Meta(m)->nexthop);
+        } else {
+          Ip4Output(m, Meta(m)->nexthop);
+        }
         break;
       case XqAction::kFromKernel:
         FromKernel(m);

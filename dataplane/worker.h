@@ -13,6 +13,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/fib.h"
+#include "dataplane/fib6.h"
 #include "dataplane/nbuf_pool.h"
 #include "dataplane/token_bucket.h"
 #include "dataplane/vif.h"
@@ -26,6 +27,7 @@ static_assert(kBurst <= 32, "ProcessBurst keeps one bit per packet in a uint32_t
 struct WorkerSetup {
   uint32_t index = 0;          // 0-based worker number: its RX/TX queue id and RCU thread id
   Fib* fib = nullptr;
+  Fib6* fib6 = nullptr;        // IPv6 routes; next hops live in `fib`
   VifTable* vifs = nullptr;
   NbufPool* pool = nullptr;
   XqRing* outq = nullptr;      // worker -> control
@@ -155,6 +157,13 @@ class Worker {
   void IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu);
   // A packet the kernel sent through knet: routed like one the router originates.
   void FromKernel(rte_mbuf* m);
+  // IPv6 (ip6_input.cc, icmp6.cc), per packet: `link_group` when the frame was multicast.
+  void Ip6Input(rte_mbuf* m, bool link_group);
+  void Ip6Local(rte_mbuf* m, rte_ipv6_hdr* ip);
+  void Ip6Forward(rte_mbuf* m, rte_ipv6_hdr* ip, uint32_t nh_index);
+  void Ip6Output(rte_mbuf* m, uint32_t nh_index);
+  void RouteOriginated6(rte_mbuf* m);
+  void Icmp6Error(rte_mbuf* m, uint8_t type, uint8_t code, uint32_t param);
   // Routes a packet the router itself originates (echo reply, ICMP error): no TTL decrement.
   void RouteOriginated(rte_mbuf* m);
   // Resolves L2 for a routed packet, fragments it if needed, and queues it for TX.
@@ -179,6 +188,7 @@ class Worker {
 
   WorkerSetup setup_;
   Fib* fib_;
+  Fib6* fib6_;
   VifTable* vifs_;
   CoreCounters counters_;
   LazyArray<VifCounters> vif_counters_;
@@ -189,6 +199,7 @@ class Worker {
   std::vector<Rng> rng_;  // per impairment profile: this worker's pseudo-random stream
   TokenBucket icmp_bucket_;
   TokenBucket knet_bucket_;
+  TokenBucket icmp6_bucket_;
   std::vector<TxBuffer> tx_;  // indexed by port id
   LazyArray<uint8_t> used_;  // by next hop; worker: wo (sets), control: clears while aging
 };

@@ -18,6 +18,7 @@ enum class XqAction : uint8_t {
   kOutput = 4,      // control -> worker: a held packet whose next hop resolved; route it out (nbuf)
   kToKernel = 5,    // worker -> control: a frame for the router that the kernel answers (nbuf)
   kFromKernel = 6,  // control -> worker: a packet the kernel sent through knet; route it (nbuf)
+  kNdFrame = 7,     // worker -> control: neighbour discovery, or ICMPv6 for a link-local (nbuf)
 };
 
 constexpr uint32_t kXqParamBits = 24;

@@ -23,12 +23,30 @@ constexpr std::string_view kTwoPorts =
 
 std::string WithPorts(std::string_view rest) { return std::string(kTwoPorts) + std::string(rest); }
 
+// The same two ports dual stack, port a with a link-local address of its own; what follows it
+// starts on line 9.
+constexpr std::string_view kDualPorts =
+    "ports:\n"
+    "  - name: a\n"
+    "    device: net_af_packet0,iface=vr-a\n"
+    "    addresses: [198.18.1.1/24, 2001:db8:1::1/64]\n"
+    "    link_local: fe80::1\n"
+    "  - name: b\n"
+    "    device: net_af_packet1,iface=vr-b\n"
+    "    addresses: [198.18.2.1/24, 2001:db8:2::1/64]\n";
+
+std::string WithDualPorts(std::string_view rest) {
+  return std::string(kDualPorts) + std::string(rest);
+}
+
 std::string FirstLine(const absl::Status& s) {
   std::string m(s.message());
   return m.substr(0, m.find('\n'));
 }
 
 uint32_t Ip(std::string_view s) { return *ParseIp4(s); }
+Ip6Addr Ip6(std::string_view s) { return *ParseIp6(s); }
+Ip6Prefix Net6(std::string_view s) { return *ParseIp6Prefix(s); }
 
 TEST(ParseConfig, MinimalConfigGetsDefaults) {
   absl::StatusOr<Config> c =
@@ -142,6 +160,107 @@ routes:
   EXPECT_EQ(c->neighbours[0].port, "b");  // found from the connected subnet
   EXPECT_EQ(c->neighbours[1].port, "uplink");
   EXPECT_EQ(c->neighbours[0].loc.line, 8);
+}
+
+// One `addresses`, `routes` and `neighbours` list for both families: the loader sorts each entry
+// into the IPv4 or the IPv6 field by its address, and keeps the order within each family.
+TEST(ParseConfig, ReadsDualStack) {
+  absl::StatusOr<Config> c = ParseConfig(R"(
+ports:
+  - name: a
+    device: net_af_packet0,iface=vr-a
+    addresses: [2001:db8:1::1/64, 198.18.1.1/24, 2001:DB8:0003:0:0:0:0:0001/48, 198.18.3.1/31,
+                fd00:1::1/127]
+    link_local: FE80::1
+  - name: b
+    device: net_af_packet1,iface=vr-b
+    addresses:
+      - 2001:db8:2::1/64
+vifs:
+  - {parent: a, vlan: 7, addresses: [2001:db8:7::1/64, 198.18.7.1/24], link_local: fe80::7}
+  - {parent: b, vlan: 8, addresses: [2001:db8:8::1/128]}
+routes:
+  - prefix: ::/0
+    via: 2001:db8:2::2
+  - prefix: 198.19.0.0/16
+    via: 198.18.1.2
+  - prefix: 2001:db8:100::/40
+    via: fe80::2
+    port: a.7
+  - prefix: 2001:db8:200::/48
+    type: blackhole
+  - {prefix: 2001:db8:300::/48, type: unreachable}
+  - {prefix: 2001:db8:400::/48, via: "fd00:1::", type: forward}
+neighbours:
+  - ip: 2001:db8:2::2
+    mac: 02:00:00:00:00:bb
+  - ip: 198.18.1.2
+    mac: 02:00:00:00:00:cc
+  - {ip: 2001:db8:7::2, mac: 02:00:00:00:00:dd, port: a.7}
+  - {ip: fe80::2, mac: 02:00:00:00:00:ee, port: a}
+  - {ip: fe80::2, mac: 02:00:00:00:00:ff, port: b}
+)",
+                                         "dual.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->ports.size(), 2u);
+  EXPECT_EQ(c->ports[0].addresses,
+            (std::vector<Ip4Prefix>{{Ip("198.18.1.1"), 24}, {Ip("198.18.3.1"), 31}}));
+  EXPECT_EQ(c->ports[0].addresses6,
+            (std::vector<Ip6Prefix>{Net6("2001:db8:1::1/64"), Net6("2001:db8:3::1/48"),
+                                    Net6("fd00:1::1/127")}))
+      << "IPv6 in the order given";
+  EXPECT_EQ(c->ports[0].link_local, Ip6("fe80::1"));
+  EXPECT_TRUE(c->ports[1].addresses.empty());
+  EXPECT_EQ(c->ports[1].addresses6, (std::vector<Ip6Prefix>{Net6("2001:db8:2::1/64")}));
+  EXPECT_FALSE(c->ports[1].link_local.has_value()) << "control derives it from the MAC";
+  ASSERT_EQ(c->vifs.size(), 2u);
+  EXPECT_EQ(c->vifs[0].addresses, (std::vector<Ip4Prefix>{{Ip("198.18.7.1"), 24}}));
+  EXPECT_EQ(c->vifs[0].addresses6, (std::vector<Ip6Prefix>{Net6("2001:db8:7::1/64")}));
+  EXPECT_EQ(c->vifs[0].link_local, Ip6("fe80::7"));
+  EXPECT_EQ(c->vifs[1].addresses6, (std::vector<Ip6Prefix>{Net6("2001:db8:8::1/128")}));
+
+  ASSERT_EQ(c->routes.size(), 1u);
+  EXPECT_EQ(c->routes[0].via, Ip("198.18.1.2"));
+  ASSERT_EQ(c->routes6.size(), 5u);
+  EXPECT_EQ(c->routes6[0].prefix, (Ip6Prefix{Ip6Addr{}, 0}));
+  EXPECT_EQ(c->routes6[0].type, RouteType::kForward);
+  EXPECT_EQ(c->routes6[0].via, Ip6("2001:db8:2::2"));
+  EXPECT_EQ(c->routes6[0].port, "") << "a global next hop's interface is its subnet's";
+  EXPECT_EQ(c->routes6[0].loc.file, "dual.yaml");
+  EXPECT_EQ(c->routes6[0].loc.line, 16);
+  EXPECT_EQ(c->routes6[0].loc.column, 5);
+  EXPECT_EQ(c->routes6[1].prefix, Net6("2001:db8:100::/40"));
+  EXPECT_EQ(c->routes6[1].via, Ip6("fe80::2"));
+  EXPECT_EQ(c->routes6[1].port, "a.7");
+  EXPECT_EQ(c->routes6[2].type, RouteType::kBlackhole);
+  EXPECT_EQ(c->routes6[2].via, Ip6Addr{});
+  EXPECT_EQ(c->routes6[3].type, RouteType::kUnreachable);
+  EXPECT_EQ(c->routes6[4].via, Ip6("fd00:1::"))  // a /127 has no Subnet-Router anycast (RFC 6164)
+      << FormatIp6(c->routes6[4].via);
+
+  ASSERT_EQ(c->neighbours.size(), 1u);
+  EXPECT_EQ(c->neighbours[0].port, "a");
+  ASSERT_EQ(c->neighbours6.size(), 4u);
+  EXPECT_EQ(c->neighbours6[0].ip, Ip6("2001:db8:2::2"));
+  EXPECT_EQ(c->neighbours6[0].mac, (Mac{2, 0, 0, 0, 0, 0xbb}));
+  EXPECT_EQ(c->neighbours6[0].port, "b");  // found from the connected subnet
+  EXPECT_EQ(c->neighbours6[0].loc.line, 28);
+  EXPECT_EQ(c->neighbours6[1].port, "a.7");
+  EXPECT_EQ(c->neighbours6[2].ip, Ip6("fe80::2"));
+  EXPECT_EQ(c->neighbours6[2].port, "a");
+  EXPECT_EQ(c->neighbours6[3].ip, Ip6("fe80::2"));  // the same link-local address on another link
+  EXPECT_EQ(c->neighbours6[3].port, "b");
+}
+
+TEST(ParseConfig, Ipv4OnlyConfigHasNoIpv6) {
+  absl::StatusOr<Config> c = ParseConfig(WithPorts(""), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (const PortConfig& p : c->ports) {
+    EXPECT_TRUE(p.addresses6.empty());
+    EXPECT_FALSE(p.link_local.has_value());
+  }
+  EXPECT_TRUE(c->routes6.empty());
+  EXPECT_TRUE(c->neighbours6.empty());
 }
 
 TEST(ParseConfig, MetricsListen) {
@@ -300,7 +419,7 @@ const ErrorCase kErrors[] = {
      "knet, arp, icmp, group_file, groups, ports, vifs, routes, neighbours"},
     {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
      "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses, "
-     "group, state"},
+     "link_local, group, state"},
     {"MissingPorts", "dataplane:\n  workers: 1\n", "t.yaml:1:1: missing key 'ports' in config"},
     {"MissingDevice", "ports:\n  - name: a\n    mtu: 1500\n",
      "t.yaml:2:5: missing key 'device' in port"},
@@ -315,8 +434,8 @@ const ErrorCase kErrors[] = {
     {"PortsMap", "ports:\n  name: a\n",
      "t.yaml:2:3: ports: expected a list of at least one port, got a map"},
     {"PortNotMap", "ports:\n  - a\n",
-     "t.yaml:2:5: port: expected a map with keys name, device, mac, mtu, addresses, group, state, "
-     "got 'a'"},
+     "t.yaml:2:5: port: expected a map with keys name, device, mac, mtu, addresses, link_local, "
+     "group, state, got 'a'"},
     {"WorkersWord", WithPorts("dataplane:\n  workers: two\n"),
      "t.yaml:9:12: workers: expected an integer between 1 and 64, got 'two'"},
     {"WorkersZero", WithPorts("dataplane:\n  workers: 0\n"),
@@ -440,6 +559,221 @@ const ErrorCase kErrors[] = {
     {"NeighbourBroadcastMac",
      WithPorts("neighbours:\n  - ip: 198.18.2.2\n    mac: ff:ff:ff:ff:ff:ff\n"),
      "t.yaml:10:10: mac: ff:ff:ff:ff:ff:ff is not a unicast MAC address"},
+    {"UnknownRouteKey", WithPorts("routes:\n  - {prefix: 198.19.0.0/16, dev: a}\n"),
+     "t.yaml:9:29: unknown key 'dev' in route; expected one of: prefix, via, type, port"},
+    {"UnreachableWithVia",
+     WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    type: unreachable\n    via: 198.18.2.2\n"),
+     "t.yaml:11:5: an unreachable route takes no 'via'"},
+    {"RoutePortOnIpv4",
+     WithPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: 198.18.2.2\n    port: b\n"),
+     "t.yaml:11:5: port is only for an IPv6 route whose via is link-local (fe80::/10); an IPv4 "
+     "next hop's port is the one whose subnet holds it"},
+    {"RouteIpv4PrefixIpv6Via",
+     WithDualPorts("routes:\n  - prefix: 198.19.0.0/16\n    via: 2001:db8:2::2\n"),
+     "t.yaml:11:10: via: 2001:db8:2::2 is an IPv6 address, but the prefix 198.19.0.0/16 is IPv4; "
+     "a next hop is of its prefix's family"},
+    // IPv6 addresses (in `addresses`, with the IPv4 ones).
+    {"Address6Syntax", "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8::1::2/64]\n",
+     "t.yaml:4:17: address: expected an IPv6 prefix like 2001:db8::1/64, got '2001:db8::1::2/64'"},
+    {"Address6WithoutLength", "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8::1]\n",
+     "t.yaml:4:17: address: expected an IPv6 prefix like 2001:db8::1/64, got '2001:db8::1'"},
+    {"Address6Zone", "ports:\n  - name: a\n    device: x\n    addresses: [fe80::1%eth0/64]\n",
+     "t.yaml:4:17: address: expected an IPv6 prefix like 2001:db8::1/64, got 'fe80::1%eth0/64'"},
+    {"Address6LengthTooLong",
+     "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8::1/129]\n",
+     "t.yaml:4:17: address: expected a prefix length between 0 and 128 after '/', got "
+     "'2001:db8::1/129'"},
+    {"Address6LengthZero", "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8::1/0]\n",
+     "t.yaml:4:17: address 2001:db8::1/0: expected a prefix length of 1 to 128"},
+    {"Address6Multicast", "ports:\n  - name: a\n    device: x\n    addresses: [ff02::1/64]\n",
+     "t.yaml:4:17: address ff02::1/64 is a multicast address (ff00::/8); expected a unicast "
+     "address"},
+    {"Address6Unspecified", "ports:\n  - name: a\n    device: x\n    addresses: [\"::/64\"]\n",
+     "t.yaml:4:17: address ::/64 is the unspecified address; expected a unicast address"},
+    {"Address6Loopback", "ports:\n  - name: a\n    device: x\n    addresses: [::1/128]\n",
+     "t.yaml:4:17: address ::1/128 is the loopback address; expected a unicast address"},
+    {"Address6Ipv4Mapped",
+     "ports:\n  - name: a\n    device: x\n    addresses: [::ffff:198.18.1.1/120]\n",
+     "t.yaml:4:17: address ::ffff:198.18.1.1/120 is an IPv4-mapped address (::ffff:0:0/96); write "
+     "an IPv4 address as such, like 198.18.1.1/24"},
+    {"Address6LinkLocal", "ports:\n  - name: a\n    device: x\n    addresses: [FE80::1/64]\n",
+     "t.yaml:4:17: address fe80::1/64 is a link-local address (fe80::/10); give it as link_local: "
+     "fe80::1, without a length"},
+    {"Address6SubnetRouterAnycast",
+     "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8:1::/64]\n",
+     "t.yaml:4:17: address 2001:db8:1::/64 is the Subnet-Router anycast address of "
+     "2001:db8:1::/64; give the port a host address"},
+    {"Address6OverlapOtherPort",
+     WithDualPorts("  - name: c\n    device: net_tap0\n    addresses: [2001:db8:1:0:8000::1/65]\n"),
+     "t.yaml:11:17: address 2001:db8:1:0:8000::1/65 overlaps 2001:db8:1::1/64 of port 'a'"},
+    {"Address6OverlapSamePort",
+     "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8:1::1/64, 198.18.1.1/24, "
+     "2001:db8::1/32]\n",
+     "t.yaml:4:50: address 2001:db8::1/32 overlaps 2001:db8:1::1/64 of port 'a'"},
+    {"Address6Duplicate",
+     WithDualPorts("  - name: c\n    device: net_tap0\n    addresses: [2001:DB8:1:0::1/64]\n"),
+     "t.yaml:11:17: duplicate address 2001:db8:1::1/64 (already on port 'a')"},
+    {"Address6DuplicateOtherLength",
+     "ports:\n  - name: a\n    device: x\n    addresses: [2001:db8:1::1/64, 2001:db8:1::1/128]\n",
+     "t.yaml:4:35: duplicate address 2001:db8:1::1/128 (already on port 'a')"},
+    {"Address6OverlapVifPort",
+     WithDualPorts("vifs: [{parent: b, vlan: 1, addresses: [2001:db8:1::9/128]}]\n"),
+     "t.yaml:9:41: address 2001:db8:1::9/128 overlaps 2001:db8:1::1/64 of port 'a'"},
+    {"Address6DuplicateVifPort",
+     WithDualPorts("vifs: [{parent: b, vlan: 1, addresses: [2001:db8:2::1/64]}]\n"),
+     "t.yaml:9:41: duplicate address 2001:db8:2::1/64 (already on port 'b')"},
+    {"Address6OverlapVifItself",
+     WithDualPorts(
+         "vifs: [{parent: b, vlan: 1, addresses: [2001:db8:7::1/64, 2001:db8:7::2/56]}]\n"),
+     "t.yaml:9:59: address 2001:db8:7::2/56 overlaps 2001:db8:7::1/64 of vif 'b.1'"},
+    {"Address6OverlapVifVif",
+     WithDualPorts("vifs:\n  - {parent: a, vlan: 1, addresses: [2001:db8:7::1/64]}\n"
+                   "  - {parent: a, vlan: 2, addresses: [2001:db8::1/32]}\n"),
+     "t.yaml:11:38: address 2001:db8::1/32 overlaps 2001:db8:7::1/64 of vif 'a.1'"},
+    {"Address6VifSubnetRouterAnycast",
+     WithDualPorts("vifs: [{parent: b, vlan: 1, addresses: [2001:db8:7::/64]}]\n"),
+     "t.yaml:9:41: address 2001:db8:7::/64 is the Subnet-Router anycast address of "
+     "2001:db8:7::/64; give the vif a host address"},
+    // link_local, on ports and vifs.
+    {"LinkLocalNotLinkLocal", "ports:\n  - name: a\n    device: x\n    link_local: 2001:db8::1\n",
+     "t.yaml:4:17: link_local: 2001:db8::1 is not a link-local address; expected one in fe80::/10, "
+     "like fe80::1"},
+    {"LinkLocalWithLength", "ports:\n  - name: a\n    device: x\n    link_local: fe80::1/64\n",
+     "t.yaml:4:17: link_local: expected an IPv6 address like 2001:db8::1, got 'fe80::1/64'"},
+    {"LinkLocalZeroInterfaceId", "ports:\n  - name: a\n    device: x\n    link_local: 'fe80::'\n",
+     "t.yaml:4:17: link_local: fe80:: has an interface id of all zeros (the Subnet-Router anycast "
+     "address); expected a host address like fe80::1"},
+    {"LinkLocalList", "ports:\n  - name: a\n    device: x\n    link_local: [fe80::1]\n",
+     "t.yaml:4:17: link_local: expected a link-local address like fe80::1, got a list"},
+    {"LinkLocalIpv4", "ports:\n  - name: a\n    device: x\n    link_local: 169.254.0.1\n",
+     "t.yaml:4:17: link_local: expected an IPv6 address like 2001:db8::1, got '169.254.0.1'"},
+    {"VifLinkLocalNotLinkLocal",
+     WithDualPorts("vifs: [{parent: b, vlan: 1, link_local: fec0::1}]\n"),
+     "t.yaml:9:41: link_local: fec0::1 is not a link-local address; expected one in fe80::/10, "
+     "like fe80::1"},
+    // IPv6 routes.
+    {"Route6HostBits",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::1/48\n    via: 2001:db8:2::2\n"),
+     "t.yaml:10:13: prefix 2001:db8:5::1/48 has host bits set; did you mean 2001:db8:5::/48?"},
+    {"Route6BadLength",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/129\n    via: 2001:db8:2::2\n"),
+     "t.yaml:10:13: prefix: expected a prefix length between 0 and 128 after '/', got "
+     "'2001:db8:5::/129'"},
+    {"Route6BadPrefix",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5:/48\n    via: 2001:db8:2::2\n"),
+     "t.yaml:10:13: prefix: expected an IPv6 prefix like 2001:db8::1/64, got '2001:db8:5:/48'"},
+    {"Route6Duplicate",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: 2001:db8:2::2\n"
+                   "  - prefix: 2001:DB8:5:0::/48\n    type: blackhole\n"),
+     "t.yaml:12:13: duplicate route 2001:db8:5::/48 (first defined on line 10)"},
+    {"Route6IsConnected",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:1::/64\n    via: 2001:db8:2::2\n"),
+     "t.yaml:10:13: prefix 2001:db8:1::/64 is the connected subnet of port 'a'"},
+    {"Route6MissingVia", WithDualPorts("routes:\n  - prefix: ::/0\n"),
+     "t.yaml:10:5: missing key 'via' in route (a forward route needs a next hop; use type: "
+     "blackhole or unreachable for a route without one)"},
+    {"Route6ViaOutside",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: 2001:db8:9::1\n"),
+     "t.yaml:11:10: via 2001:db8:9::1 is not inside any port's IPv6 subnet (a: 2001:db8:1::/64, "
+     "b: 2001:db8:2::/64)"},
+    {"Route6ViaOutsideListsVifs",
+     WithDualPorts("vifs: [{parent: a, vlan: 5, addresses: [2001:db8:5::1/64]}]\n"
+                   "routes: [{prefix: 2001:db8:f::/48, via: 2001:db8:9::1}]\n"),
+     "t.yaml:10:41: via 2001:db8:9::1 is not inside any interface's IPv6 subnet (a: "
+     "2001:db8:1::/64, b: 2001:db8:2::/64, a.5: 2001:db8:5::/64)"},
+    {"Route6ViaWithoutIpv6",
+     WithPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: 2001:db8:2::2\n"),
+     "t.yaml:10:10: via 2001:db8:2::2 is not inside any port's IPv6 subnet (no IPv6 address is "
+     "configured)"},
+    {"Route6ViaOwnAddress",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: 2001:db8:2::1\n"),
+     "t.yaml:11:10: via 2001:db8:2::1 is the router's own address on port 'b'"},
+    {"Route6ViaSubnetRouterAnycast",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: '2001:db8:2::'\n"),
+     "t.yaml:11:10: via 2001:db8:2:: is the Subnet-Router anycast address of 2001:db8:2::/64"},
+    {"Route6ViaMulticast",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: ff02::2\n"),
+     "t.yaml:11:10: via ff02::2 is a multicast address (ff00::/8); expected a unicast address"},
+    {"Route6ViaIpv4", WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: 198.18.2.2\n"),
+     "t.yaml:11:10: via: 198.18.2.2 is an IPv4 address, but the prefix 2001:db8:5::/48 is IPv6; a "
+     "next hop is of its prefix's family"},
+    {"Route6ViaNotAnAddress", WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: b\n"),
+     "t.yaml:11:10: via: expected an IPv6 address like 2001:db8::1, got 'b'"},
+    {"Route6LinkLocalViaWithoutPort",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: fe80::2\n"),
+     "t.yaml:11:10: via fe80::2 is a link-local address; say which port or vif it is on with "
+     "'port'"},
+    {"Route6LinkLocalViaUnknownPort",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: fe80::2\n    port: c\n"),
+     "t.yaml:12:11: port: expected the name of a port (a, b), got 'c'"},
+    {"Route6LinkLocalViaIsOwn",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: fe80::1\n    port: a\n"),
+     "t.yaml:11:10: via fe80::1 is the router's own link-local address on port 'a'"},
+    {"Route6PortWithGlobalVia",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    via: 2001:db8:2::2\n    port: b\n"),
+     "t.yaml:12:5: port is only for a link-local via (fe80::/10); 2001:db8:2::2 is on b, the "
+     "interface whose subnet holds it"},
+    {"Route6BlackholeWithVia",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    type: blackhole\n"
+                   "    via: 2001:db8:2::2\n"),
+     "t.yaml:12:5: a blackhole route takes no 'via'"},
+    {"Route6UnreachableWithPort",
+     WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    type: unreachable\n    port: a\n"),
+     "t.yaml:12:5: an unreachable route takes no 'port'"},
+    {"Route6BadType", WithDualPorts("routes:\n  - prefix: 2001:db8:5::/48\n    type: drop\n"),
+     "t.yaml:11:11: type: expected one of forward, blackhole, unreachable, got 'drop'"},
+    // IPv6 neighbours.
+    {"Neighbour6Outside",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:9::2\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:10:9: ip 2001:db8:9::2 is not inside any port's IPv6 subnet (a: 2001:db8:1::/64, b: "
+     "2001:db8:2::/64)"},
+    {"Neighbour6OutsidePort",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:1::5\n    mac: 02:00:00:00:00:bb\n    port: b\n"),
+     "t.yaml:10:9: ip 2001:db8:1::5 is not inside an IPv6 subnet of port 'b' (b: 2001:db8:2::/64)"},
+    {"Neighbour6IsRouter",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:1::1\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:10:9: ip 2001:db8:1::1 is the router's own address on port 'a'"},
+    {"Neighbour6SubnetRouterAnycast",
+     WithDualPorts("neighbours:\n  - ip: '2001:db8:1::'\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:10:9: ip 2001:db8:1:: is the Subnet-Router anycast address of 2001:db8:1::/64"},
+    {"Neighbour6Multicast",
+     WithDualPorts("neighbours:\n  - ip: ff02::1\n    mac: 02:00:00:00:00:bb\n    port: a\n"),
+     "t.yaml:10:9: ip ff02::1 is a multicast address (ff00::/8); expected a unicast address"},
+    {"Neighbour6Ipv4Mapped",
+     WithDualPorts("neighbours:\n  - ip: ::ffff:198.18.1.2\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:10:9: ip ::ffff:198.18.1.2 is an IPv4-mapped address (::ffff:0:0/96); expected a "
+     "unicast address"},
+    {"Neighbour6BadIp",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:2::2::3\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:10:9: ip: expected an IPv6 address like 2001:db8::1, got '2001:db8:2::2::3'"},
+    {"Neighbour6Duplicate",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:2::2\n    mac: 02:00:00:00:00:bb\n"
+                   "  - ip: 2001:db8:2:0::2\n    mac: 02:00:00:00:00:cc\n    port: b\n"),
+     "t.yaml:12:9: duplicate neighbour 2001:db8:2::2 (first defined on line 10)"},
+    {"Neighbour6LinkLocalWithoutPort",
+     WithDualPorts("neighbours:\n  - ip: fe80::2\n    mac: 02:00:00:00:00:bb\n"),
+     "t.yaml:10:9: ip fe80::2 is a link-local address; say which port or vif it is on with "
+     "'port'"},
+    {"Neighbour6LinkLocalIsOwn",
+     WithDualPorts("neighbours:\n  - ip: fe80::1\n    mac: 02:00:00:00:00:bb\n    port: a\n"),
+     "t.yaml:10:9: ip fe80::1 is the router's own link-local address on port 'a'"},
+    {"Neighbour6LinkLocalDuplicate",
+     WithDualPorts("neighbours:\n  - {ip: fe80::2, mac: 02:00:00:00:00:bb, port: a}\n"
+                   "  - {ip: fe80::2, mac: 02:00:00:00:00:cc, port: b}\n"
+                   "  - {ip: fe80::2, mac: 02:00:00:00:00:dd, port: a}\n"),
+     "t.yaml:12:10: duplicate neighbour fe80::2 on 'a' (first defined on line 10)"},
+    {"Neighbour6UnknownPort",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:2::2\n    mac: 02:00:00:00:00:bb\n    port: c\n"),
+     "t.yaml:12:11: port: expected the name of a port (a, b), got 'c'"},
+    {"Neighbour6UnknownInterfaceListsVifs",
+     WithDualPorts("vifs: [{parent: b, vlan: 5}]\n"
+                   "neighbours: [{ip: fe80::2, mac: 02:00:00:00:00:01, port: b.6}]\n"),
+     "t.yaml:10:58: port: expected the name of a port or vif (a, b, b.5), got 'b.6'"},
+    {"Neighbour6MulticastMac",
+     WithDualPorts("neighbours:\n  - ip: 2001:db8:2::2\n    mac: 33:33:00:00:00:01\n"),
+     "t.yaml:11:10: mac: 33:33:00:00:00:01 is not a unicast MAC address"},
+    {"Neighbour6MissingMac", WithDualPorts("neighbours:\n  - ip: 2001:db8:2::2\n"),
+     "t.yaml:10:5: missing key 'mac' in neighbour"},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, ConfigError, testing::ValuesIn(kErrors),
@@ -506,6 +840,27 @@ TEST(LoadConfigFile, LoadsTheVifsExample) {
   EXPECT_EQ(c->vifs[1].impairment->mode, ImpairMode::kFlap);
   ASSERT_EQ(c->neighbours.size(), 2u);
   EXPECT_EQ(c->neighbours[0].port, "a.100");
+}
+
+// The dual-stack example: what docs/config.md and the example's comments promise.
+TEST(LoadConfigFile, LoadsTheDualStackExample) {
+  absl::StatusOr<Config> c = LoadConfigFile(VR_SOURCE_DIR "/config/examples/dual-stack.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->ports.size(), 2u);
+  EXPECT_EQ(c->ports[0].addresses, (std::vector<Ip4Prefix>{{Ip("198.18.1.1"), 24}}));
+  EXPECT_EQ(c->ports[0].addresses6, (std::vector<Ip6Prefix>{Net6("2001:db8:1::1/64")}));
+  EXPECT_EQ(c->ports[0].link_local, Ip6("fe80::1"));
+  EXPECT_EQ(c->ports[1].addresses, (std::vector<Ip4Prefix>{{Ip("198.18.2.1"), 24}}));
+  EXPECT_EQ(c->ports[1].addresses6, (std::vector<Ip6Prefix>{Net6("2001:db8:2::1/64")}));
+  EXPECT_FALSE(c->ports[1].link_local.has_value());
+  ASSERT_EQ(c->routes.size(), 1u);
+  ASSERT_EQ(c->routes6.size(), 2u);
+  EXPECT_EQ(c->routes6[0].prefix, Net6("2001:db8:100::/48"));
+  EXPECT_EQ(c->routes6[0].via, Ip6("2001:db8:2::2"));
+  EXPECT_EQ(c->routes6[1].type, RouteType::kUnreachable);
+  ASSERT_EQ(c->neighbours6.size(), 1u);
+  EXPECT_EQ(c->neighbours6[0].ip, Ip6("2001:db8:2::2"));
+  EXPECT_EQ(c->neighbours6[0].port, "b");
 }
 
 // Every shipped example must load, so that none rots when the schema changes.

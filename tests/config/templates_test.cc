@@ -544,6 +544,8 @@ const ErrorCase kErrors[] = {
     // Templates: addresses and MACs.
     {"TemplateAddressNoLength", Template("parent: a, vlan: 1, address: 198.18.64.0"),
      "t.yaml:8:61: address: expected an IPv4 prefix like 198.18.1.1/24, got '198.18.64.0'"},
+    {"TemplateAddressIpv6", Template("parent: a, vlan: 1, address: 2001:db8:64::1/64"),
+     "t.yaml:8:61: address 2001:db8:64::1/64: IPv6 addresses in templates are not supported yet"},
     {"TemplateAddressNetwork", Template("parent: a, vlan: 1, address: 198.18.64.0/30"),
      "t.yaml:8:61: address 198.18.64.0/30 is the network address of 198.18.64.0/30; give member "
      "0 a host address"},
@@ -600,7 +602,7 @@ const ErrorCase kErrors[] = {
      "t.yaml:8:7: vifs: expected a list of vifs like {parent: a, vlan: 100}, got a map"},
     {"VifUnknownKey", Vif("parent: a, vlan: 1, speed: 5"),
      "t.yaml:8:29: unknown key 'speed' in vif; expected one of: name, parent, vlan, outer, inner, "
-     "mac, mtu, addresses, group, state, impairment"},
+     "mac, mtu, addresses, link_local, group, state, impairment"},
     {"VifNoParent", Vif("vlan: 1"), "t.yaml:8:8: missing key 'parent' in vif"},
     {"VifParentIsAVif", WithPorts("vifs:\n  - {parent: a, vlan: 1}\n  - {parent: a.1, vlan: 2}\n"),
      "t.yaml:10:14: parent: expected the name of a port (a, b), got 'a.1'"},
@@ -736,6 +738,16 @@ const ErrorCase kErrors[] = {
                "neighbours: [{ip: 198.18.1.5, mac: 02:00:00:00:00:01, port: a.200}]\n"),
      "t.yaml:10:61: port: expected the name of a port or vif (a, b, b.5, template members such as "
      "a.100), got 'a.200'"},
+    {"Route6ViaOnATemplateMember",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163}]}]\n"
+               "routes: [{prefix: 2001:db8:5::/48, via: fe80::2, port: a.100}]\n"),
+     "t.yaml:9:56: port: 'a.100' is a member of the template with vlan 100-163 on port 'a' (line "
+     "8); IPv6 on template members is not supported yet"},
+    {"Neighbour6OnATemplateMember",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163}]}]\n"
+               "neighbours: [{ip: fe80::2, mac: 02:00:00:00:00:01, port: a.163}]\n"),
+     "t.yaml:9:58: port: 'a.163' is a member of the template with vlan 100-163 on port 'a' (line "
+     "8); IPv6 on template members is not supported yet"},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, SubinterfaceError, testing::ValuesIn(kErrors),

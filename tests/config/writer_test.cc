@@ -121,6 +121,40 @@ neighbours:
   - {ip: 198.18.8.2, mac: 02:00:00:00:00:cc, port: lab7}
 )";
 
+// Dual stack, every IPv6 key: mixed address lists (IPv6 given first on port a), link_local on a
+// port and a vif and not on the others, each route type, a default route, a link-local next hop on
+// a port and on a vif, a next hop ending in "::" (YAML needs it quoted), neighbours with the port
+// found and given, and one link-local address as a neighbour on two links.
+constexpr std::string_view kDualStack = R"(
+ports:
+  - name: a
+    device: net_tap0
+    addresses: [2001:db8:1::1/64, 198.18.1.1/24, fd00:1::1/127]
+    link_local: fe80::1
+  - name: b
+    device: net_tap1
+    addresses: [198.18.2.1/24, 2001:db8:2::1/64]
+  - name: c
+    device: net_tap2
+vifs:
+  - {parent: a, vlan: 7, addresses: [2001:db8:7::1/64], link_local: fe80::7:1}
+  - {parent: b, vlan: 8, addresses: [198.18.8.1/24]}
+routes:
+  - {prefix: "::/0", via: 2001:db8:2::2}
+  - {prefix: 198.19.0.0/16, via: 198.18.2.2}
+  - {prefix: 2001:db8:100::/40, via: fe80::2, port: a.7}
+  - {prefix: 2001:db8:200::/48, type: blackhole}
+  - {prefix: 2001:db8:300::/48, type: unreachable}
+  - {prefix: 2001:db8:400::/48, via: "fd00:1::"}
+  - {prefix: 2001:db8:500::/48, via: FE80::1:2, port: c}
+neighbours:
+  - {ip: 2001:db8:2::2, mac: 02:00:00:00:00:bb}
+  - {ip: 198.18.1.2, mac: 02:00:00:00:00:aa}
+  - {ip: 2001:db8:7::2, mac: 02:00:00:00:00:cc, port: a.7}
+  - {ip: fe80::2, mac: 02:00:00:00:00:dd, port: a}
+  - {ip: fe80::2, mac: 02:00:00:00:00:ee, port: b.8}
+)";
+
 Config Load(std::string_view text, std::string_view file = "t.yaml") {
   absl::StatusOr<Config> c = ParseConfig(text, file);
   EXPECT_TRUE(c.ok()) << c.status();
@@ -144,6 +178,8 @@ void ExpectRoundTrip(const Config& c) {
   EXPECT_TRUE(back->vifs == c.vifs);
   EXPECT_TRUE(back->routes == c.routes);
   EXPECT_TRUE(back->neighbours == c.neighbours);
+  EXPECT_TRUE(back->routes6 == c.routes6);
+  EXPECT_TRUE(back->neighbours6 == c.neighbours6);
   EXPECT_TRUE(back->group_file == c.group_file);
   EXPECT_TRUE(back->groups == c.groups);
 }
@@ -284,8 +320,111 @@ TEST(FormatConfig, WritesGroupSettingsTemplatesAndVifs) {
   EXPECT_EQ(FormatConfig(Load(kMinimal)).find("vifs"), std::string::npos);
 }
 
+TEST(FormatConfig, DualStackRoundTrips) {
+  Config c = Load(kDualStack);
+  ASSERT_EQ(c.ports.size(), 3u);
+  EXPECT_EQ(c.ports[0].addresses6.size(), 2u);
+  EXPECT_TRUE(c.ports[0].link_local.has_value());
+  EXPECT_TRUE(c.vifs[0].link_local.has_value());
+  EXPECT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes6.size(), 6u);
+  EXPECT_EQ(c.neighbours.size(), 1u);
+  EXPECT_EQ(c.neighbours6.size(), 4u);
+  ExpectRoundTrip(c);
+}
+
+// IPv6 items come after the IPv4 ones in each list, in canonical text (RFC 5952); link_local after
+// addresses, when set; a route's port only with a link-local via; text YAML would misread quoted.
+TEST(FormatConfig, WritesIpv6AfterIpv4) {
+  std::string text = FormatConfig(Load(kDualStack));
+  std::string ports =
+      "\nports:\n"
+      "  - name: a\n"
+      "    device: net_tap0\n"
+      "    mtu: 1500\n"
+      "    addresses: [198.18.1.1/24, 2001:db8:1::1/64, fd00:1::1/127]\n"
+      "    link_local: fe80::1\n"
+      "  - name: b\n"
+      "    device: net_tap1\n"
+      "    mtu: 1500\n"
+      "    addresses: [198.18.2.1/24, 2001:db8:2::1/64]\n"
+      "  - name: c\n"
+      "    device: net_tap2\n"
+      "    mtu: 1500\n"
+      "    addresses: []\n"
+      "\nvifs:\n"
+      "  - name: a.7\n"
+      "    parent: a\n"
+      "    vlan: 7\n"
+      "    addresses: [2001:db8:7::1/64]\n"
+      "    link_local: fe80::7:1\n"
+      "  - name: b.8\n"
+      "    parent: b\n"
+      "    vlan: 8\n"
+      "    addresses: [198.18.8.1/24]\n"
+      "\nroutes:\n"
+      "  - prefix: 198.19.0.0/16\n"
+      "    via: 198.18.2.2\n"
+      "  - prefix: \"::/0\"\n"
+      "    via: 2001:db8:2::2\n"
+      "  - prefix: 2001:db8:100::/40\n"
+      "    via: fe80::2\n"
+      "    port: a.7\n"
+      "  - prefix: 2001:db8:200::/48\n"
+      "    type: blackhole\n"
+      "  - prefix: 2001:db8:300::/48\n"
+      "    type: unreachable\n"
+      "  - prefix: 2001:db8:400::/48\n"
+      "    via: \"fd00:1::\"\n"
+      "  - prefix: 2001:db8:500::/48\n"
+      "    via: fe80::1:2\n"
+      "    port: c\n"
+      "\nneighbours:\n"
+      "  - ip: 198.18.1.2\n"
+      "    mac: 02:00:00:00:00:aa\n"
+      "    port: a\n"
+      "  - ip: 2001:db8:2::2\n"
+      "    mac: 02:00:00:00:00:bb\n"
+      "    port: b\n"
+      "  - ip: 2001:db8:7::2\n"
+      "    mac: 02:00:00:00:00:cc\n"
+      "    port: a.7\n"
+      "  - ip: fe80::2\n"
+      "    mac: 02:00:00:00:00:dd\n"
+      "    port: a\n"
+      "  - ip: fe80::2\n"
+      "    mac: 02:00:00:00:00:ee\n"
+      "    port: b.8\n";
+  ASSERT_GE(text.size(), ports.size());
+  EXPECT_EQ(text.substr(text.size() - ports.size()), ports) << text;
+}
+
+// Only IPv6 routes or neighbours: the lists are not written empty.
+TEST(FormatConfig, Ipv6OnlyListsAreWritten) {
+  Config c = Load(
+      "ports: [{name: a, device: x, addresses: [2001:db8:1::1/64]}]\n"
+      "routes: [{prefix: 2001:db8:5::/48, type: blackhole}]\n"
+      "neighbours: [{ip: 2001:db8:1::2, mac: 02:00:00:00:00:bb}]\n");
+  std::string text = FormatConfig(c);
+  EXPECT_EQ(text.find("[]\n\nroutes"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nroutes:\n  - prefix: 2001:db8:5::/48\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nneighbours:\n  - ip: 2001:db8:1::2\n"), std::string::npos) << text;
+  ExpectRoundTrip(c);
+}
+
+// A Config built by hand may leave a global IPv6 neighbour's port out, as an IPv4 one's.
+TEST(FormatConfig, Ipv6NeighbourWithoutPortIsResolvedOnLoad) {
+  Config c = Load("ports:\n  - {name: a, device: x, addresses: [2001:db8:1::1/64]}\n");
+  c.neighbours6.push_back({*ParseIp6("2001:db8:1::7"), Mac{2, 0, 0, 0, 0, 7}, "", {}});
+  std::string text = FormatConfig(c);
+  EXPECT_EQ(text.find("port:"), std::string::npos) << text;
+  Config back = Load(text);
+  ASSERT_EQ(back.neighbours6.size(), 1u);
+  EXPECT_EQ(back.neighbours6[0].port, "a");
+}
+
 TEST(FormatConfig, OutputIsStable) {
-  for (std::string_view text : {kEveryKey, kMinimal, kSubinterfaces}) {
+  for (std::string_view text : {kEveryKey, kMinimal, kSubinterfaces, kDualStack}) {
     std::string once = FormatConfig(Load(text));
     EXPECT_EQ(FormatConfig(Load(once, "once.yaml")), once);
   }
@@ -531,6 +670,40 @@ TEST(ConfigEquality, SeesEverySubinterfaceField) {
   EXPECT_FALSE(differs([](Config& c) {
     c.vifs[1].loc = {};
     c.groups[2].templates[0].loc = {"elsewhere.yaml", 1, 1};
+  }));
+}
+
+TEST(ConfigEquality, SeesEveryIpv6Field) {
+  const Config base = Load(kDualStack);
+  auto differs = [&](void (*change)(Config&)) {
+    Config c = base;
+    change(c);
+    return !(c == base);
+  };
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].addresses6.pop_back(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].addresses6[0].len--; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].addresses6[0].addr.bytes[15]++; }));
+  EXPECT_TRUE(differs([](Config& c) {
+    std::swap(c.ports[0].addresses6[0], c.ports[0].addresses6[1]);
+  }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].link_local.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[1].link_local = c.ports[0].link_local; }));
+  EXPECT_TRUE(differs([](Config& c) { c.ports[0].link_local->bytes[15]++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[0].addresses6.clear(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.vifs[0].link_local.reset(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes6[0].prefix.len++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes6[0].type = RouteType::kBlackhole; }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes6[0].via.bytes[15]++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes6[1].port = "a"; }));
+  EXPECT_TRUE(differs([](Config& c) { std::swap(c.routes6[0], c.routes6[1]); }));
+  EXPECT_TRUE(differs([](Config& c) { c.routes6.pop_back(); }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours6[0].ip.bytes[15]++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours6[0].mac[5]++; }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours6[0].port = "a"; }));
+  EXPECT_TRUE(differs([](Config& c) { c.neighbours6.pop_back(); }));
+  EXPECT_FALSE(differs([](Config& c) {
+    c.routes6[0].loc = {"elsewhere.yaml", 99, 9};
+    c.neighbours6[0].loc = {};
   }));
 }
 
