@@ -181,15 +181,25 @@ void Router::PublishMetrics() {
           "by address family and origin "
           "(the /32s ARP adds for resolved hosts are counted in vrouter_neighbours)");
   for (const auto& [origin, n] : origins) b.Add({{"family", "ipv4"}, {"origin", origin}}, n);
+  std::map<std::string, double> origins6 = {{"connected", 0}, {"local", 0}, {"static", 0}};
+  for (const auto& r : routes6_) {
+    bool user = r.type == "forward" || r.type == "blackhole" || r.type == "unreachable";
+    origins6[user ? "static" : r.type] += 1;
+  }
+  for (const auto& [origin, n] : origins6) b.Add({{"family", "ipv6"}, {"origin", origin}}, n);
 
   std::map<std::string, double> states;
   for (NeighState s : {NeighState::kIncomplete, NeighState::kReachable, NeighState::kStale,
                        NeighState::kProbe, NeighState::kFailed, NeighState::kPermanent}) {
     states[std::string(NeighStateName(s))] = 0;
   }
+  std::map<std::string, double> states6 = states;
+  states6[std::string(NeighStateName(NeighState::kDelay))] = 0;
   for (const Neighbour* n : neighbours_->List()) states[std::string(NeighStateName(n->state))] += 1;
-  b.Gauge("vrouter_neighbours", "ARP neighbour entries, by state");
-  for (const auto& [state, n] : states) b.Add({{"state", state}}, n);
+  for (const Neighbour6* n : ndp_->List()) states6[std::string(NeighStateName(n->state))] += 1;
+  b.Gauge("vrouter_neighbours", "Neighbour entries (ARP for IPv4, NDP for IPv6), by state");
+  for (const auto& [state, n] : states) b.Add({{"family", "ipv4"}, {"state", state}}, n);
+  for (const auto& [state, n] : states6) b.Add({{"family", "ipv6"}, {"state", state}}, n);
 
   // The kernel path, both ways. Served with zeros when knet is off, so dashboards and alerts
   // need no special case.

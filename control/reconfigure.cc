@@ -51,6 +51,31 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
   }
   if (next.control.group != cur.control.group) return restart("control.group");
   if (next.knet != cur.knet) return restart("knet (the kernel interface and its route mirror)");
+  // IPv6 is set up at start only, for now: its addresses, routes and neighbours.
+  if (next.routes6 != cur.routes6 || next.neighbours6 != cur.neighbours6) {
+    return restart("IPv6 routes and neighbours");
+  }
+  auto v6_of = [](const config::Config& c) {
+    std::map<std::string, std::pair<std::vector<config::Ip6Prefix>,
+                                    std::optional<config::Ip6Addr>>> m;
+    for (const auto& p : c.ports) m[p.name] = {p.addresses6, p.link_local};
+    for (const auto& v : c.vifs) m[v.name] = {v.addresses6, v.link_local};
+    return m;
+  };
+  auto cur6 = v6_of(cur), next6 = v6_of(next);
+  for (const auto& [name, v6] : next6) {
+    auto it = cur6.find(name);
+    bool had = it != cur6.end();
+    bool has_v6 = !v6.first.empty() || v6.second.has_value();
+    if ((had && it->second != v6) || (!had && has_v6)) {
+      return restart("the IPv6 addresses of " + name);
+    }
+  }
+  for (const auto& [name, v6] : cur6) {
+    if (next6.count(name) == 0 && (!v6.first.empty() || v6.second.has_value())) {
+      return restart("removing " + name + ", which has IPv6 addresses,");
+    }
+  }
   if (next.metrics.listen != cur.metrics.listen) return restart("metrics.listen");
   if ((next.metrics.interfaces == 0) != (cur.metrics.interfaces == 0)) {
     return restart("metrics.interfaces (serving /metrics/interfaces or not)");
@@ -306,6 +331,17 @@ absl::Status Router::Apply(const config::Config& next_in) {
   neighbours_->set_arp(next.arp);
   config_ = next;
   VR_LOG_NOTICE("configuration applied: %zu changes", changes);
+  // Interfaces that came get their link-local address; those that went take theirs along.
+  for (const auto& [id, r] : vifs_->records()) {
+    if (!vif6_.contains(id)) (void)SetupVif6(id, {}, std::nullopt);
+  }
+  for (auto it = vif6_.begin(); it != vif6_.end();) {
+    if (vifs_->record(it->first) == nullptr) {
+      vif6_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
   RetryKernelRoutes();
   return SyncKnet();
 }

@@ -25,6 +25,11 @@ namespace {
 // Room for a connected next hop per vif of a million sub-interfaces beside the static and
 // learned ones; the table is committed as used, so unused room costs address space only.
 constexpr uint32_t kMaxNexthops = 1u << 22;
+// IPv6 routes: connected and static ones, ND host routes, mirrored ones. The groups below the
+// first level cost 1 KiB each in hugepages; providers' /48-/64 take about one a route, a pool of
+// subscriber /64s far less (docs/architecture.md).
+constexpr uint32_t kMaxRoutes6 = 1u << 16;
+constexpr uint32_t kTbl8Groups6 = 1u << 14;
 
 }  // namespace
 
@@ -64,6 +69,9 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   auto fib = dataplane::Fib::Create(kMaxNexthops, rcu_, rte_socket_id());
   if (!fib.ok()) return fib.status();
   fib_ = std::move(*fib);
+  auto fib6 = dataplane::Fib6::Create(kMaxRoutes6, rcu_, rte_socket_id(), kTbl8Groups6);
+  if (!fib6.ok()) return fib6.status();
+  fib6_ = std::move(*fib6);
   nexthops_ = std::make_unique<NexthopTable>(fib_.get());
   for (auto [kind, slot] : {std::pair{NhKind::kLocal, &nh_local_},
                             {NhKind::kBroadcast, &nh_broadcast_},
@@ -94,17 +102,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   env.vif_mac = [this](uint32_t v) { return vift_->vif(v).mac(); };
   env.transmit = [this](rte_mbuf* m) { ToWorker(XqAction::kTransmit, m); };
   env.output = [this](rte_mbuf* m) { ToWorker(XqAction::kOutput, m); };
-  env.take_used = [this](uint32_t nh) {
-    bool used = false;
-    for (auto& w : workers_) {
-      uint8_t* flags = w->used_flags();
-      if (__atomic_load_n(&flags[nh], __ATOMIC_RELAXED)) {
-        used = true;
-        __atomic_store_n(&flags[nh], 0, __ATOMIC_RELAXED);
-      }
-    }
-    return used;
-  };
+  env.take_used = [this](uint32_t nh) { return TakeUsed(nh); };
   env.synchronize = [this] { Synchronize(); };
   env.arp = cfg.arp;
   neighbours_ = std::make_unique<NeighbourTable>(std::move(env));
@@ -136,6 +134,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   for (const auto& rc : cfg.routes) {
     if (absl::Status s = AddRoute(rc); !s.ok()) return s;
   }
+  if (absl::Status s = BuildIpv6(cfg); !s.ok()) return s;
 
   // Each ring holds as many entries as there are nbufs, so it can never overflow.
   uint32_t ring_size = std::bit_ceil(cfg.dataplane.nbufs);
@@ -145,6 +144,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     dataplane::WorkerSetup ws;
     ws.index = w;
     ws.fib = fib_.get();
+    ws.fib6 = fib6_.get();
     ws.vifs = vift_.get();
     ws.pool = pool_.get();
     ws.outq = outqs_.back().get();
@@ -311,6 +311,18 @@ absl::Status Router::SyncKnet() {
   return knet_->link().SetRoutes(routes);
 }
 
+bool Router::TakeUsed(uint32_t nh) {
+  bool used = false;
+  for (auto& w : workers_) {
+    uint8_t* flags = w->used_flags();
+    if (__atomic_load_n(&flags[nh], __ATOMIC_RELAXED)) {
+      used = true;
+      __atomic_store_n(&flags[nh], 0, __ATOMIC_RELAXED);
+    }
+  }
+  return used;
+}
+
 void Router::ToWorker(XqAction action, rte_mbuf* m) {
   // Control's own frames go to worker 0; every worker has a TX queue on every port.
   if (!inqs_[0]->Push(action, dataplane::Meta(m)->index)) {
@@ -339,7 +351,15 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
         neighbours_->OnArpFrame(m);
         break;
       case XqAction::kResolve:
-        neighbours_->OnResolve(m);
+        if (rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type ==
+            RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+          ndp_->OnResolve(m);
+        } else {
+          neighbours_->OnResolve(m);
+        }
+        break;
+      case XqAction::kNdFrame:
+        ndp_->OnNdFrame(m);
         break;
       case XqAction::kToKernel:
         if (knet_ != nullptr) {
@@ -408,6 +428,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
     uint64_t now = NowMs();
     if (now >= next_timer) {
       neighbours_->OnTimer(now);
+      ndp_->OnTimer(now);
       next_timer = now + 100;
     }
     if (reload != nullptr && reload->exchange(false)) {
@@ -460,11 +481,13 @@ Router::~Router() {
   socket_.reset();
   mirror_.reset();
   knet_.reset();  // holds spare nbufs; its TAP device goes with it
+  ndp_.reset();
   neighbours_.reset();
   workers_.clear();
   vifs_.reset();
   for (auto& ps : ports_) ps.port.reset();
   nexthops_.reset();
+  fib6_.reset();
   fib_.reset();
   vift_.reset();
   rte_free(rcu_);

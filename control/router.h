@@ -16,11 +16,13 @@
 #include "absl/status/statusor.h"
 #include "config/config.h"
 #include "control/interface_metrics.h"
+#include "control/ndp.h"
 #include "control/neighbours.h"
 #include "control/nexthops.h"
 #include "control/route_mirror.h"
 #include "control/vifs.h"
 #include "dataplane/fib.h"
+#include "dataplane/fib6.h"
 #include "dataplane/nbuf_pool.h"
 #include "dataplane/worker.h"
 #include "dataplane/xq_ring.h"
@@ -50,6 +52,14 @@ struct RouteEntry {
   std::string type;  // connected, local, broadcast, forward, blackhole, unreachable
   uint32_t via = 0;  // host order; forward only
   int vif = -1;      // egress vif id, or -1
+  uint32_t nh = 0;
+};
+
+struct Route6Entry {
+  config::Ip6Prefix prefix;
+  std::string type;  // connected, local, forward, blackhole, unreachable
+  config::Ip6Addr via;
+  int vif = -1;
   uint32_t nh = 0;
 };
 
@@ -97,6 +107,16 @@ class Router {
   void ForEachTemplateRoute(const std::function<void(const RouteEntry&)>& fn) const;
   absl::Status AddRoute(const config::RouteConfig& r);
   uint32_t DrainOutq(dataplane::XqRing& q);
+  // Whether any worker used next hop `nh` since the last call, clearing the flags (aging).
+  bool TakeUsed(uint32_t nh);
+  // ipv6.cc: the IPv6 side of bring-up, after IPv4's: link-local and global addresses of ports
+  // and listed vifs, static neighbours and routes, the NDP table.
+  absl::Status BuildIpv6(const config::Config& cfg);
+  absl::Status SetupVif6(uint32_t vif, const std::vector<config::Ip6Prefix>& addresses,
+                         const std::optional<config::Ip6Addr>& link_local);
+  absl::Status AddConnected6(uint32_t vif, const config::Ip6Prefix& a);
+  absl::Status AddRoute6(const config::Route6Config& r);
+  int VifForAddress6(const config::Ip6Addr& ip) const;
   // Gives the kernel (knet) the router's addresses and the config's routes, as they are now.
   absl::Status SyncKnet();
   void PollLinks();
@@ -169,6 +189,7 @@ class Router {
   std::unique_ptr<dataplane::NbufPool> pool_;
   rte_rcu_qsbr* rcu_ = nullptr;
   std::unique_ptr<dataplane::Fib> fib_;
+  std::unique_ptr<dataplane::Fib6> fib6_;
   std::unique_ptr<dataplane::VifTable> vift_;  // what workers read
   std::unique_ptr<Vifs> vifs_;                 // the books control keeps of it
   std::unique_ptr<NexthopTable> nexthops_;
@@ -176,6 +197,14 @@ class Router {
   std::vector<uint16_t> port_ids_;
   std::vector<RouteEntry> routes_;
   std::unique_ptr<NeighbourTable> neighbours_;
+  std::unique_ptr<Ndp6Table> ndp_;
+  // A port's or listed vif's IPv6 side: its link-local and global addresses.
+  struct Vif6 {
+    config::Ip6Addr link_local;
+    std::vector<config::Ip6Prefix> addresses;
+  };
+  absl::flat_hash_map<uint32_t, Vif6> vif6_;
+  std::vector<Route6Entry> routes6_;
   std::vector<std::unique_ptr<dataplane::XqRing>> outqs_, inqs_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::atomic<bool> workers_stop_{false};

@@ -197,6 +197,33 @@ std::string Router::ShowRoutes(bool json) const {
     };
   for (const auto& r : routes_) show(r);
   ForEachTemplateRoute(show);
+  for (const Route6Entry& r : routes6_) {
+    std::string prefix = absl::StrFormat("%s/%u", config::FormatIp6(r.prefix.addr), r.prefix.len);
+    std::string port = r.vif >= 0 ? vifs_->Name(uint32_t(r.vif)) : "";
+    j.BeginObject().Field("prefix", prefix).Field("type", r.type).Key("via");
+    if (r.type == "forward") {
+      j.Value(config::FormatIp6(r.via));
+    } else {
+      j.Null();
+    }
+    j.Key("port");
+    if (r.vif >= 0) {
+      j.Value(port);
+    } else {
+      j.Null();
+    }
+    bool user = r.type == "forward" || r.type == "blackhole" || r.type == "unreachable";
+    j.Field("origin", user ? "config" : "interface").EndObject();
+    if (r.type == "forward") {
+      absl::StrAppendFormat(&text, "%s via %s dev %s\n", prefix, config::FormatIp6(r.via), port);
+    } else if (r.type == "connected") {
+      absl::StrAppendFormat(&text, "%s dev %s proto kernel scope link\n", prefix, port);
+    } else if (r.type == "local") {
+      absl::StrAppendFormat(&text, "local %s dev %s\n", prefix, port);
+    } else {
+      absl::StrAppendFormat(&text, "%s %s\n", r.type, prefix);
+    }
+  }
   // Kernel routes, by prefix; those not installed say why (shadowed by the config, a gateway
   // outside every subnet), as `ip route` would show a dead route.
   std::vector<const KernelRouteState*> kernel;
@@ -263,6 +290,27 @@ std::string Router::ShowNeighbours(bool json) const {
     for (auto& ch : state) ch = toupper(ch);
     absl::StrAppendFormat(&text, "%s dev %s%s %s\n", config::FormatIp4(n->ip), port,
                           has_mac ? absl::StrCat(" lladdr ", mac) : "", state);
+  }
+  for (const Neighbour6* n : ndp_->List()) {
+    bool has_mac = n->state != NeighState::kIncomplete && n->state != NeighState::kFailed;
+    char mac[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(mac, sizeof(mac), &n->mac);
+    std::string port = vifs_->Name(n->vif);
+    j.BeginObject().Field("ip", config::FormatIp6(n->ip)).Field("port", port).Key("mac");
+    if (has_mac) {
+      j.Value(mac);
+    } else {
+      j.Null();
+    }
+    j.Field("state", NeighStateName(n->state))
+        .Field("held", uint64_t(n->held.size()))
+        .Field("router", n->router)
+        .EndObject();
+    std::string state(NeighStateName(n->state));
+    for (auto& ch : state) ch = toupper(ch);
+    absl::StrAppendFormat(&text, "%s dev %s%s%s %s\n", config::FormatIp6(n->ip), port,
+                          has_mac ? absl::StrCat(" lladdr ", mac) : "", n->router ? " router" : "",
+                          state);
   }
   j.EndArray();
   return json ? j.Take() + "\n" : text;

@@ -121,7 +121,8 @@ struct alignas(16) Vif6View {
     addr_lo.store(lo, std::memory_order_relaxed);
   }
   bool Get(uint8_t* a) const {
-    uint64_t hi = addr_hi.load(std::memory_order_relaxed), lo = addr_lo.load(std::memory_order_relaxed);
+    uint64_t hi = addr_hi.load(std::memory_order_relaxed);
+    uint64_t lo = addr_lo.load(std::memory_order_relaxed);
     memcpy(a, &hi, 8);
     memcpy(a + 8, &lo, 8);
     return (hi | lo) != 0;

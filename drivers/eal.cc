@@ -46,8 +46,9 @@ absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const EalOptions& opts) {
     a.push_back(dev);
   }
   if (!pci) a.push_back("--no-pci");
-  // The nbuf pool, FIB and rings need roughly 300 MB; below that, fall back rather than fail.
-  constexpr uint64_t kNeededPages = 160;
+  // The nbuf pool, the two FIBs and the rings need roughly 380 MB; below that, fall back rather
+  // than fail.
+  constexpr uint64_t kNeededPages = 200;
   if (opts.force_no_huge || FreeHugepages() < kNeededPages) {
     if (!opts.force_no_huge) {
       VR_LOG_WARNING("only %u free 2 MB hugepages (want %u): running with --no-huge, which is "

@@ -14,7 +14,7 @@ struct EalOptions {
   uint32_t workers = 1;               // lcores 1..workers are workers; lcore 0 is control
   std::vector<std::string> devices;   // devargs: vdevs and PCI addresses to allow
   std::string extra_args;             // operator's own EAL arguments, space separated
-  uint64_t memory_mb = 512;           // used only without hugepages
+  uint64_t memory_mb = 640;           // used only without hugepages
   bool force_no_huge = false;
 };
 

@@ -87,7 +87,7 @@ FAMILIES = {
     "vrouter_drop_packets_total": ("counter", {"reason"}),
     "vrouter_events_total": ("counter", {"event"}),
     "vrouter_fib_routes": ("gauge", {"family", "origin"}),
-    "vrouter_neighbours": ("gauge", {"state"}),
+    "vrouter_neighbours": ("gauge", {"family", "state"}),
     "vrouter_config_reloads_total": ("counter", {"result"}),
     # knet and its route mirror: served with zeros when the config has no knet.
     "vrouter_knet_packets_total": ("counter", {"direction"}),
@@ -408,7 +408,7 @@ class MetricsTest(RouterTestCase):
                          "one series per event, named as vrouterctl stats names them")
         self.assertEqual(values_of("vrouter_config_reloads_total", "result"),
                          {"success", "failure"})
-        self.assertEqual(values_of("vrouter_fib_routes", "family"), {"ipv4"})
+        self.assertEqual(values_of("vrouter_fib_routes", "family"), {"ipv4", "ipv6"})
         self.assertLessEqual({"connected", "local", "broadcast", "static"},
                              values_of("vrouter_fib_routes", "origin"))
 
@@ -418,8 +418,10 @@ class MetricsTest(RouterTestCase):
             'vrouter_port_mtu_bytes{port="a"}', 'vrouter_port_mtu_bytes{port="b"}',
             'vrouter_port_up{port="a"}', 'vrouter_port_admin_up{port="b"}',
             "vrouter_nbuf_pool_size", "vrouter_nbuf_pool_in_use",
-            'vrouter_fib_routes{origin="connected"}', 'vrouter_fib_routes{origin="local"}',
-            'vrouter_fib_routes{origin="broadcast"}', 'vrouter_fib_routes{origin="static"}',
+            'vrouter_fib_routes{family="ipv4",origin="connected"}',
+            'vrouter_fib_routes{family="ipv4",origin="local"}',
+            'vrouter_fib_routes{family="ipv4",origin="broadcast"}',
+            'vrouter_fib_routes{family="ipv4",origin="static"}',
             "sum(vrouter_neighbours)", "count(vrouter_build_info == 1)",
         ])
         self.assertEqual(v['vrouter_port_mtu_bytes{port="a"}'], 1500)
@@ -429,10 +431,10 @@ class MetricsTest(RouterTestCase):
         self.assertEqual(v["vrouter_nbuf_pool_size"], stats["pool"]["size"])
         self.assertLess(v["vrouter_nbuf_pool_in_use"], v["vrouter_nbuf_pool_size"])
         # Two addresses, each with its connected subnet, local /32 and broadcast /32.
-        self.assertEqual(v['vrouter_fib_routes{origin="connected"}'], 2)
-        self.assertEqual(v['vrouter_fib_routes{origin="local"}'], 2)
-        self.assertEqual(v['vrouter_fib_routes{origin="broadcast"}'], 2)
-        self.assertEqual(v['vrouter_fib_routes{origin="static"}'], 1)
+        self.assertEqual(v['vrouter_fib_routes{family="ipv4",origin="connected"}'], 2)
+        self.assertEqual(v['vrouter_fib_routes{family="ipv4",origin="local"}'], 2)
+        self.assertEqual(v['vrouter_fib_routes{family="ipv4",origin="broadcast"}'], 2)
+        self.assertEqual(v['vrouter_fib_routes{family="ipv4",origin="static"}'], 1)
         self.assertGreaterEqual(v["sum(vrouter_neighbours)"], 2, "A and B answered ARP")
         self.assertEqual(v["count(vrouter_build_info == 1)"], 1)
 

@@ -141,6 +141,10 @@ class Router:
     def stats(self):
         return json.loads(self.ctl("-j", "stats").stdout)
 
+    def stats_json(self, *args):
+        """Any show command's JSON, e.g. stats_json("neigh", "show")."""
+        return json.loads(self.ctl("-j", *args).stdout)
+
     def flat(self):
         """Counters and drops in one dict, plus port counters as `<port>.<field>`."""
         s = self.stats()
