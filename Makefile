@@ -37,6 +37,7 @@ bench: build hugepages
 	@bash tests/bench/run.sh
 	@bash tests/bench/vifs.sh
 	@bash tests/bench/rings.sh
+	@bash tests/bench/knet.sh
 
 clean:
 	rm -rf $(BUILD)

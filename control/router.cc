@@ -155,6 +155,8 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     ws.knet = cfg.knet.enabled;
     ws.knet_rate = cfg.knet.rate;
     ws.knet_burst = cfg.knet.burst;
+    // An eighth of the pool at most may wait for the kernel; the rest stays for forwarding.
+    ws.knet_backlog = std::min<uint32_t>(1024, cfg.dataplane.nbufs / 8);
     ws.stop = &workers_stop_;
     workers_.push_back(std::make_unique<dataplane::Worker>(ws));
   }
@@ -336,16 +338,19 @@ void Router::Synchronize() {
 }
 
 uint32_t Router::DrainOutq(dataplane::XqRing& q) {
-  uint32_t n = 0;
-  XqAction action;
-  uint32_t param;
+  std::array<uint32_t, 256> entries;
+  uint32_t n = q.PopBurst(entries.data(), entries.size());
+  // Published before any nbuf of the batch is freed or sent: the ring holds as many entries as
+  // there are nbufs, and a worker that got one of them back and punted it again before we
+  // published would find the ring full.
+  if (n != 0) q.Flush();
   // Frames for the kernel are written after the batch, together, so knet can merge a TCP
   // stream's segments into one write.
   std::array<rte_mbuf*, 256> to_kernel;
   uint32_t nk = 0;
-  while (n < 256 && q.Pop(&action, &param)) {
-    ++n;
-    rte_mbuf* m = pool_->FromIndex(param);
+  for (uint32_t i = 0; i < n; ++i) {
+    XqAction action = dataplane::XqActionOf(entries[i]);
+    rte_mbuf* m = pool_->FromIndex(dataplane::XqParam(entries[i]));
     switch (action) {
       case XqAction::kArpFrame:
         neighbours_->OnArpFrame(m);
@@ -372,7 +377,6 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
         rte_pktmbuf_free(m);
     }
   }
-  if (n != 0) q.Flush();
   if (nk != 0) knet_->ToKernelBurst(to_kernel.data(), nk);
   return n;
 }

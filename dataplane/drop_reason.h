@@ -41,6 +41,7 @@ namespace vr::dataplane {
   X(kInqFull, "inq_full")                                                                  \
   X(kNbufExhausted, "nbuf_exhausted")                                                      \
   X(kKnetRateLimited, "knet_rate_limited")      /* over knet.rate, to the kernel */         \
+  X(kKnetBacklog, "knet_backlog")               /* OutQ holds too many for the kernel */    \
   X(kKnetNotRouted, "knet_not_routed")          /* from the kernel, to no neighbour */     \
   X(kIp6Truncated, "ip6_truncated")             /* fewer than 40 bytes of IPv6 header */   \
   X(kIp6BadVersion, "ip6_bad_version")                                                     \

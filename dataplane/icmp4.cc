@@ -107,6 +107,12 @@ void Worker::Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip) {
   }
   if (!setup_.knet) return Drop(m, DropReason::kIp4LocalUnsupported);
   if (!knet_bucket_.Take()) return Drop(m, DropReason::kKnetRateLimited);
+  // The rate bounds packets per second, not nbufs waiting: when the control lcore writes to the
+  // kernel more slowly than the rate (a shared core), a flood would park the whole pool in OutQ
+  // and starve forwarding. Beyond this many, frames for the kernel are dropped instead.
+  if (unlikely(setup_.outq->Pending() >= setup_.knet_backlog)) {
+    return Drop(m, DropReason::kKnetBacklog);
+  }
   counters_.Count(Event::kKnetPunted);
   Punt(XqAction::kToKernel, m);
 }

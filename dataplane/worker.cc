@@ -180,6 +180,8 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
 uint32_t Worker::DrainInq() {
   uint32_t entries[2 * kBurst];
   uint32_t done = setup_.inq->PopBurst(entries, 2 * kBurst);
+  // Published before the nbufs are sent or freed, for the reason DrainOutq gives on control.
+  if (done != 0) setup_.inq->Flush();
   for (uint32_t i = 0; i < done; ++i) {
     rte_mbuf* m = setup_.pool->FromIndex(XqParam(entries[i]));
     switch (XqActionOf(entries[i])) {
@@ -204,10 +206,7 @@ uint32_t Worker::DrainInq() {
         break;
     }
   }
-  if (done != 0) {
-    setup_.inq->Flush();
-    counters_.Count(Event::kInqReceived, done);
-  }
+  if (done != 0) counters_.Count(Event::kInqReceived, done);
   return done;
 }
 

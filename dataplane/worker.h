@@ -40,6 +40,7 @@ struct WorkerSetup {
   bool knet = false;
   uint32_t knet_rate = 500000;
   uint32_t knet_burst = 4096;
+  uint32_t knet_backlog = 1024;  // OutQ entries waiting beyond which knet punts are dropped
   const std::atomic<bool>* stop = nullptr;
 };
 

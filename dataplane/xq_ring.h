@@ -90,6 +90,10 @@ class XqRing {
   // producer's view of free space costs one cache line transfer per batch at most.
   void Flush() { cons_pos_.store(cons_, std::memory_order_release); }
 
+  // Producer side: entries the consumer has not yet published as read. One load of the
+  // consumer's line; for paths that may wait (the exception path), not for every packet.
+  uint32_t Pending() const { return prod_ - cons_pos_.load(std::memory_order_acquire); }
+
   // Read from any thread; approximate while the producer runs.
   uint64_t overflows() const { return overflows_.load(std::memory_order_relaxed); }
   uint32_t Depth() const { return prod_snapshot() - cons_pos_.load(std::memory_order_relaxed); }

@@ -148,7 +148,37 @@ EOF
   ) || { show_log "$log"; die "vrouterd run $1 failed to measure"; }
 }
 
+# start_vrouterd with vrouterd inside network namespace $1 (its knet device and the kernel it
+# talks to live there): config $2, log $3. `ip netns exec` execs vrouterd in its own process, so
+# `child` is vrouterd's PID, as the traps and worker_ns need.
+start_vrouterd_in() {
+  local i
+  ip netns exec "$1" "$build/vrouterd" --config "$2" >"$3" 2>&1 &
+  child=$!
+  for i in $(seq 6000); do
+    grep -qs 'forwarding:' "$3" && return 0
+    kill -0 "$child" 2>/dev/null || { show_log "$3"; die "vrouterd ($2, netns $1) exited during start-up"; }
+    sleep 0.01
+  done
+  show_log "$3"
+  die "vrouterd ($2, netns $1) did not start forwarding in 60 s"
+}
+
+# Nanoseconds the control lcore (lcore 0: the process's main thread) of process $1 has run on a
+# CPU; with worker_ns, the share of each core the router really had over a window.
+control_ns() {
+  local ns rest
+  read -r ns rest <"/proc/$1/task/$1/schedstat" && echo "$ns"
+}
+
 # Median, min, max of the arguments.
 stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
   END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'; }
+# "median (min-max)" of the arguments after the first, each printed with printf format $1.
+spread() {
+  local f=$1
+  shift
+  printf '%s\n' "$@" | sort -g | awk -v f="$f" '{ v[NR] = $1 }
+    END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf f " (" f "-" f ")\n", m, v[1], v[NR] }'
+}
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
