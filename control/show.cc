@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "control/json.h"
@@ -164,65 +165,73 @@ std::string Router::ShowStats(bool json) const {
   return json ? j.Take() + "\n" : text;
 }
 
+namespace {
+
+// One route as `route show` prints it, whatever its family and origin: JSON fields prefix, type,
+// via, port, origin (and for kernel routes protocol, installed, reason), and an ip-route-like
+// line. `via` and `port` empty when the route has none.
+struct RouteRow {
+  std::string prefix, type, via, port, origin;
+  std::string protocol;      // kernel routes only
+  bool installed = true;     // kernel routes only
+  std::string reason;        // why not installed
+};
+
+void WriteRoute(JsonWriter& j, std::string& text, const RouteRow& r) {
+  j.BeginObject().Field("prefix", r.prefix).Field("type", r.type).Key("via");
+  if (!r.via.empty()) {
+    j.Value(r.via);
+  } else {
+    j.Null();
+  }
+  j.Key("port");
+  if (!r.port.empty()) {
+    j.Value(r.port);
+  } else {
+    j.Null();
+  }
+  j.Field("origin", r.origin);
+  if (!r.protocol.empty()) {
+    j.Field("protocol", r.protocol).Field("installed", r.installed);
+    if (!r.installed) j.Field("reason", r.reason);
+  }
+  j.EndObject();
+  std::string line;
+  if (r.type == "forward") {
+    line = absl::StrCat(r.prefix, " via ", r.via, r.port.empty() ? "" : " dev ", r.port);
+  } else if (r.type == "connected") {
+    line = absl::StrCat(r.prefix, " dev ", r.port, " proto kernel scope link");
+  } else if (r.type == "local" || r.type == "broadcast") {
+    line = absl::StrCat(r.type, " ", r.prefix, " dev ", r.port);
+  } else {
+    line = absl::StrCat(r.type, " ", r.prefix);
+  }
+  if (!r.protocol.empty()) absl::StrAppend(&line, " proto ", r.protocol);
+  if (!r.installed) absl::StrAppend(&line, " (not installed: ", r.reason, ")");
+  text += line + "\n";
+}
+
+}  // namespace
+
 std::string Router::ShowRoutes(bool json) const {
   JsonWriter j;
   std::string text;
   j.BeginArray();
+  auto port_of = [this](int vif) { return vif >= 0 ? vifs_->Name(uint32_t(vif)) : std::string(); };
   auto show = [&](const RouteEntry& r) {
-    std::string prefix = absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
-    std::string port = r.vif >= 0 ? vifs_->Name(r.vif) : "";
-    j.BeginObject().Field("prefix", prefix).Field("type", r.type).Key("via");
-    if (r.type == "forward") {
-      j.Value(config::FormatIp4(r.via));
-    } else {
-      j.Null();
-    }
-    j.Key("port");
-    if (r.vif >= 0) {
-      j.Value(port);
-    } else {
-      j.Null();
-    }
-    j.Field("origin", IsUserRoute(r) ? "config" : "interface");
-    j.EndObject();
-    if (r.type == "forward") {
-      absl::StrAppendFormat(&text, "%s via %s dev %s\n", prefix, config::FormatIp4(r.via), port);
-    } else if (r.type == "connected") {
-      absl::StrAppendFormat(&text, "%s dev %s proto kernel scope link\n", prefix, port);
-    } else if (r.type == "local" || r.type == "broadcast") {
-      absl::StrAppendFormat(&text, "%s %s dev %s\n", r.type, prefix, port);
-    } else {
-      absl::StrAppendFormat(&text, "%s %s\n", r.type, prefix);
-    }
-    };
+    WriteRoute(j, text,
+               {absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len), r.type,
+                r.type == "forward" ? config::FormatIp4(r.via) : "", port_of(r.vif),
+                IsUserRoute(r) ? "config" : "interface"});
+  };
   for (const auto& r : routes_) show(r);
   ForEachTemplateRoute(show);
   for (const Route6Entry& r : routes6_) {
-    std::string prefix = absl::StrFormat("%s/%u", config::FormatIp6(r.prefix.addr), r.prefix.len);
-    std::string port = r.vif >= 0 ? vifs_->Name(uint32_t(r.vif)) : "";
-    j.BeginObject().Field("prefix", prefix).Field("type", r.type).Key("via");
-    if (r.type == "forward") {
-      j.Value(config::FormatIp6(r.via));
-    } else {
-      j.Null();
-    }
-    j.Key("port");
-    if (r.vif >= 0) {
-      j.Value(port);
-    } else {
-      j.Null();
-    }
     bool user = r.type == "forward" || r.type == "blackhole" || r.type == "unreachable";
-    j.Field("origin", user ? "config" : "interface").EndObject();
-    if (r.type == "forward") {
-      absl::StrAppendFormat(&text, "%s via %s dev %s\n", prefix, config::FormatIp6(r.via), port);
-    } else if (r.type == "connected") {
-      absl::StrAppendFormat(&text, "%s dev %s proto kernel scope link\n", prefix, port);
-    } else if (r.type == "local") {
-      absl::StrAppendFormat(&text, "local %s dev %s\n", prefix, port);
-    } else {
-      absl::StrAppendFormat(&text, "%s %s\n", r.type, prefix);
-    }
+    WriteRoute(j, text,
+               {absl::StrFormat("%s/%u", config::FormatIp6(r.prefix.addr), r.prefix.len), r.type,
+                r.type == "forward" ? config::FormatIp6(r.via) : "", port_of(r.vif),
+                user ? "config" : "interface"});
   }
   // Kernel routes, by prefix; those not installed say why (shadowed by the config, a gateway
   // outside every subnet), as `ip route` would show a dead route.
@@ -235,36 +244,18 @@ std::string Router::ShowRoutes(bool json) const {
   });
   for (const KernelRouteState* s : kernel) {
     const KernelRoute& r = s->route;
-    std::string prefix = absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
-    const char* type = r.type == KernelRoute::Type::kForward     ? "forward"
-                       : r.type == KernelRoute::Type::kBlackhole ? "blackhole"
-                                                                 : "unreachable";
-    std::string proto = config::RouteProtocolName(r.protocol);
-    int vif = r.gateway != 0 ? VifForAddress(r.gateway) : -1;
-    std::string port = vif >= 0 ? vifs_->Name(uint32_t(vif)) : "";
-    j.BeginObject().Field("prefix", prefix).Field("type", type).Key("via");
-    if (r.type == KernelRoute::Type::kForward && r.gateway != 0) {
-      j.Value(config::FormatIp4(r.gateway));
-    } else {
-      j.Null();
-    }
-    j.Key("port");
-    if (vif >= 0) {
-      j.Value(port);
-    } else {
-      j.Null();
-    }
-    j.Field("origin", "kernel").Field("protocol", proto).Field("installed", s->installed);
-    if (!s->installed) j.Field("reason", s->why);
-    j.EndObject();
-    std::string line = r.type != KernelRoute::Type::kForward
-                           ? absl::StrFormat("%s %s proto %s", type, prefix, proto)
-                       : vif >= 0 ? absl::StrFormat("%s via %s dev %s proto %s", prefix,
-                                                    config::FormatIp4(r.gateway), port, proto)
-                                  : absl::StrFormat("%s via %s proto %s", prefix,
-                                                    config::FormatIp4(r.gateway), proto);
-    if (!s->installed) line += absl::StrFormat(" (not installed: %s)", s->why);
-    text += line + "\n";
+    bool forward = r.type == KernelRoute::Type::kForward;
+    RouteRow row{absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len),
+                 forward ? "forward"
+                 : r.type == KernelRoute::Type::kBlackhole ? "blackhole"
+                                                           : "unreachable",
+                 forward && r.gateway != 0 ? config::FormatIp4(r.gateway) : "",
+                 port_of(r.gateway != 0 ? VifForAddress(r.gateway) : -1),
+                 "kernel",
+                 config::RouteProtocolName(r.protocol),
+                 s->installed,
+                 s->why};
+    WriteRoute(j, text, row);
   }
   j.EndArray();
   return json ? j.Take() + "\n" : text;
