@@ -581,6 +581,7 @@ absl::StatusOr<std::string> Router::AddrCommand(const std::string& verb, const A
   }
   if (verb == "add" || verb == "del") {
     if (rest.size() != 3 || rest[1] != "dev") return UsageError("addr add|del PREFIX dev D");
+    if (rest[0].find(':') != std::string::npos) return Addr6Command(verb, rest);
     auto prefix = config::ParseIp4Prefix(rest[0]);
     if (!prefix.ok()) return prefix.status();
     config::Config next = config_;
@@ -663,6 +664,10 @@ absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const 
     return absl::StrFormat("%s %s%s (route %s)\n", best->type, config::FormatIp4(*addr),
                            port.empty() ? "" : " dev " + port, PrefixText(best->prefix));
   }
+  if ((verb == "add" || verb == "del") && !rest.empty() &&
+      rest.back().find(':') != std::string::npos) {
+    return Route6Command(verb, rest);
+  }
   if (verb == "add") {
     config::RouteConfig r;
     std::string prefix_text;
@@ -706,6 +711,71 @@ absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const 
     return std::string();
   }
   return UsageError("route show | get ADDR | add | del PREFIX");
+}
+
+absl::StatusOr<std::string> Router::Route6Command(const std::string& verb, const Args& rest) {
+  config::Config next = config_;
+  std::string prefix_text = verb == "del" && rest.size() == 1 ? rest[0] : "";
+  config::Route6Config r;
+  if (verb == "add" && rest.size() == 3 && rest[1] == "via") {
+    prefix_text = rest[0];
+    auto via = config::ParseIp6(rest[2]);
+    if (!via.ok()) return via.status();
+    r.via = *via;
+  } else if (verb == "add" && rest.size() == 2 &&
+             (rest[0] == "blackhole" || rest[0] == "unreachable")) {
+    prefix_text = rest[1];
+    r.type = rest[0] == "blackhole" ? config::RouteType::kBlackhole
+                                    : config::RouteType::kUnreachable;
+  } else if (prefix_text.empty()) {
+    return UsageError("route add PREFIX via ADDR | route add blackhole|unreachable PREFIX | "
+                      "route del PREFIX");
+  }
+  auto prefix = config::ParseIp6Prefix(prefix_text);
+  if (!prefix.ok()) return prefix.status();
+  r.prefix = *prefix;
+  auto at = std::find_if(next.routes6.begin(), next.routes6.end(),
+                         [&](const config::Route6Config& e) { return e.prefix == r.prefix; });
+  std::string text = config::FormatIp6(r.prefix.addr) + "/" + std::to_string(r.prefix.len);
+  if (verb == "add") {
+    if (at != next.routes6.end()) return absl::AlreadyExistsError("route " + text + " exists");
+    next.routes6.push_back(r);
+  } else {
+    if (at == next.routes6.end()) {
+      return absl::NotFoundError("no route " + text +
+                                 " (connected routes go with their address: addr del)");
+    }
+    next.routes6.erase(at);
+  }
+  if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+  return std::string();
+}
+
+absl::StatusOr<std::string> Router::Addr6Command(const std::string& verb, const Args& rest) {
+  auto prefix = config::ParseIp6Prefix(rest[0]);
+  if (!prefix.ok()) return prefix.status();
+  config::Config next = config_;
+  std::vector<config::Ip6Prefix>* addresses = nullptr;
+  for (auto& p : next.ports) {
+    if (p.name == rest[2]) addresses = &p.addresses6;
+  }
+  for (auto& v : next.vifs) {
+    if (v.name == rest[2]) addresses = &v.addresses6;
+  }
+  if (addresses == nullptr) return absl::NotFoundError("no interface " + rest[2]);
+  std::string text = config::FormatIp6(prefix->addr) + "/" + std::to_string(prefix->len);
+  auto at = std::find(addresses->begin(), addresses->end(), *prefix);
+  if (verb == "add") {
+    if (at != addresses->end()) {
+      return absl::AlreadyExistsError(text + " is already on " + rest[2]);
+    }
+    addresses->push_back(*prefix);
+  } else {
+    if (at == addresses->end()) return absl::NotFoundError(text + " is not on " + rest[2]);
+    addresses->erase(at);
+  }
+  if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
+  return std::string();
 }
 
 absl::StatusOr<std::string> Router::NeighCommand(const std::string& verb, const Args& rest,

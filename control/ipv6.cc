@@ -1,5 +1,7 @@
 // IPv6 on the control lcore: each port's and listed vif's link-local and global addresses, their
 // connected and local routes in the IPv6 FIB, static IPv6 routes, and the NDP table's plumbing.
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 #include "control/router.h"
 #include "drivers/log.h"
@@ -133,6 +135,140 @@ absl::Status Router::BuildIpv6(const config::Config& cfg) {
   }
   for (const auto& rc : cfg.routes6) {
     if (absl::Status s = AddRoute6(rc); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vr::control
+
+namespace vr::control {
+
+absl::Status Router::RemoveConnected6(uint32_t vif, const config::Ip6Prefix& a) {
+  config::Ip6Prefix net = config::NetworkOf6(a);
+  std::vector<uint32_t> freed;
+  for (auto it = routes6_.begin(); it != routes6_.end();) {
+    bool mine = it->vif == int(vif) &&
+                ((it->type == "connected" && it->prefix == net) ||
+                 (it->type == "local" && it->prefix == config::Ip6Prefix{a.addr, 128}));
+    if (!mine) {
+      ++it;
+      continue;
+    }
+    (void)fib6_->Delete(it->prefix.addr.bytes.data(), it->prefix.len);
+    if (it->type == "connected") freed.push_back(it->nh);
+    it = routes6_.erase(it);
+  }
+  Vif6& v = vif6_[vif];
+  v.addresses.erase(std::remove(v.addresses.begin(), v.addresses.end(), a), v.addresses.end());
+  if (v.addresses.empty()) {
+    uint8_t none[16] = {};
+    vift_->vif6(vif).Set(none);
+  } else {
+    vift_->vif6(vif).Set(v.addresses.front().addr.bytes.data());
+  }
+  // The connected next hop may be in flight in a worker until a grace period has passed.
+  Synchronize();
+  for (uint32_t nh : freed) {
+    for (auto& w : workers_) __atomic_store_n(&w->used_flags()[nh], 0, __ATOMIC_RELAXED);
+    nexthops_->Free(nh);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::DeleteRoute6(const config::Ip6Prefix& prefix) {
+  for (auto it = routes6_.begin(); it != routes6_.end(); ++it) {
+    bool user = it->type == "forward" || it->type == "blackhole" || it->type == "unreachable";
+    if (!(it->prefix == prefix) || !user) continue;
+    if (absl::Status s = fib6_->Delete(prefix.addr.bytes.data(), prefix.len); !s.ok()) return s;
+    if (it->type == "forward") ndp_->ReleaseGateway(it->via, uint32_t(it->vif));
+    routes6_.erase(it);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError("no route " + config::FormatIp6(prefix.addr) + "/" +
+                             std::to_string(prefix.len));
+}
+
+absl::Status Router::ApplyIpv6(const config::Config& next, size_t* changes) {
+  const config::Config& cur = config_;
+  // 1. Routes and static neighbours that went or changed, before the addresses they rely on.
+  auto find_route = [](const std::vector<config::Route6Config>& v, const config::Ip6Prefix& p) {
+    return std::find_if(v.begin(), v.end(), [&](const auto& r) { return r.prefix == p; });
+  };
+  for (const auto& r : cur.routes6) {
+    if (find_route(next.routes6, r.prefix) != next.routes6.end()) continue;  // kept or changed
+    if (absl::Status s = DeleteRoute6(r.prefix); !s.ok()) return s;
+    ++*changes;
+  }
+  for (const auto& n : cur.neighbours6) {
+    // Kept, or only its MAC changed (AddStatic below overwrites it).
+    bool kept = std::any_of(next.neighbours6.begin(), next.neighbours6.end(),
+                            [&](const auto& m) { return m.ip == n.ip && m.port == n.port; });
+    if (kept) continue;
+    if (auto vif = vifs_->ByName(n.port)) ndp_->RemoveStatic(n.ip, *vif);
+    ++*changes;
+  }
+  // 2. Addresses, per port and listed vif.
+  bool removed = false;
+  auto apply = [&](const std::string& name, const std::vector<config::Ip6Prefix>& want,
+                   const std::optional<config::Ip6Addr>& link_local) -> absl::Status {
+    auto id = vifs_->ByName(name);
+    if (!id) return absl::OkStatus();
+    if (!vif6_.contains(*id)) {
+      if (absl::Status s = SetupVif6(*id, {}, link_local); !s.ok()) return s;
+    }
+    Vif6& v = vif6_[*id];
+    config::Ip6Addr ll = link_local ? *link_local : v.link_local;
+    if (link_local && !(v.link_local == ll)) {
+      v.link_local = ll;
+      ++*changes;
+    }
+    std::vector<config::Ip6Prefix> old = v.addresses;
+    for (const auto& a : old) {
+      if (std::find(want.begin(), want.end(), a) != want.end()) continue;
+      if (absl::Status s = RemoveConnected6(*id, a); !s.ok()) return s;
+      removed = true;
+      ++*changes;
+    }
+    for (const auto& a : want) {
+      if (std::find(old.begin(), old.end(), a) != old.end()) continue;
+      if (absl::Status s = AddConnected6(*id, a); !s.ok()) return s;
+      ++*changes;
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& p : next.ports) {
+    if (absl::Status s = apply(p.name, p.addresses6, p.link_local); !s.ok()) return s;
+  }
+  for (const auto& v : next.vifs) {
+    if (absl::Status s = apply(v.name, v.addresses6, v.link_local); !s.ok()) return s;
+  }
+  if (removed) ndp_->RemoveOffSubnet();
+  // 3. Static neighbours and routes that are new or changed.
+  for (const auto& n : next.neighbours6) {
+    bool same = std::any_of(cur.neighbours6.begin(), cur.neighbours6.end(),
+                            [&](const auto& m) { return m == n; });
+    if (same) continue;
+    auto vif = vifs_->ByName(n.port);
+    if (!vif) return absl::NotFoundError("neighbour on unknown interface " + n.port);
+    if (absl::Status s = ndp_->AddStatic(n.ip, *vif, ToEther(n.mac)); !s.ok()) return s;
+    ++*changes;
+  }
+  for (const auto& r : next.routes6) {
+    auto it = find_route(cur.routes6, r.prefix);
+    if (it != cur.routes6.end() && *it == r) continue;
+    // A changed route: the new next hop is written over the old in one store, then the old
+    // gateway is let go, so the prefix never disappears.
+    std::optional<Route6Entry> old;
+    for (auto e = routes6_.begin(); it != cur.routes6.end() && e != routes6_.end(); ++e) {
+      if (e->prefix == r.prefix && e->type != "connected" && e->type != "local") {
+        old = *e;
+        routes6_.erase(e);
+        break;
+      }
+    }
+    if (absl::Status s = AddRoute6(r); !s.ok()) return s;
+    if (old && old->type == "forward") ndp_->ReleaseGateway(old->via, uint32_t(old->vif));
+    ++*changes;
   }
   return absl::OkStatus();
 }

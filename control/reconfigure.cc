@@ -51,10 +51,8 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
   }
   if (next.control.group != cur.control.group) return restart("control.group");
   if (next.knet != cur.knet) return restart("knet (the kernel interface and its route mirror)");
-  // IPv6 is set up at start only, for now: its addresses, routes and neighbours.
-  if (next.routes6 != cur.routes6 || next.neighbours6 != cur.neighbours6) {
-    return restart("IPv6 routes and neighbours");
-  }
+  // An interface that goes with IPv6 addresses would leave its connected IPv6 routes behind:
+  // take the addresses off first (one reload), then the interface (another), or restart.
   auto v6_of = [](const config::Config& c) {
     std::map<std::string, std::pair<std::vector<config::Ip6Prefix>,
                                     std::optional<config::Ip6Addr>>> m;
@@ -63,17 +61,9 @@ absl::Status Router::CheckRestartOnly(const config::Config& next) const {
     return m;
   };
   auto cur6 = v6_of(cur), next6 = v6_of(next);
-  for (const auto& [name, v6] : next6) {
-    auto it = cur6.find(name);
-    bool had = it != cur6.end();
-    bool has_v6 = !v6.first.empty() || v6.second.has_value();
-    if ((had && it->second != v6) || (!had && has_v6)) {
-      return restart("the IPv6 addresses of " + name);
-    }
-  }
   for (const auto& [name, v6] : cur6) {
-    if (next6.count(name) == 0 && (!v6.first.empty() || v6.second.has_value())) {
-      return restart("removing " + name + ", which has IPv6 addresses,");
+    if (next6.count(name) == 0 && !v6.first.empty()) {
+      return restart("removing " + name + " with its IPv6 addresses");
     }
   }
   if (next.metrics.listen != cur.metrics.listen) return restart("metrics.listen");
@@ -328,7 +318,9 @@ absl::Status Router::Apply(const config::Config& next_in) {
     if (old && old->type == "forward") neighbours_->ReleaseGateway(old->via);
     ++changes;
   }
+  if (absl::Status s = ApplyIpv6(next, &changes); !s.ok()) return s;
   neighbours_->set_arp(next.arp);
+  ndp_->set_nd(next.arp);
   config_ = next;
   VR_LOG_NOTICE("configuration applied: %zu changes", changes);
   // Interfaces that came get their link-local address; those that went take theirs along.

@@ -117,6 +117,10 @@ class Router {
   absl::Status AddConnected6(uint32_t vif, const config::Ip6Prefix& a);
   absl::Status AddRoute6(const config::Route6Config& r);
   int VifForAddress6(const config::Ip6Addr& ip) const;
+  absl::Status RemoveConnected6(uint32_t vif, const config::Ip6Prefix& a);
+  absl::Status DeleteRoute6(const config::Ip6Prefix& prefix);
+  // Reload: IPv6 routes, static neighbours and addresses changed between config_ and `next`.
+  absl::Status ApplyIpv6(const config::Config& next, size_t* changes);
   // Gives the kernel (knet) the router's addresses and the config's routes, as they are now.
   absl::Status SyncKnet();
   void PollLinks();
@@ -149,6 +153,8 @@ class Router {
   absl::StatusOr<std::string> LinkCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> AddrCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> RouteCommand(const std::string& verb, const Args& rest, bool json);
+  absl::StatusOr<std::string> Route6Command(const std::string& verb, const Args& rest);
+  absl::StatusOr<std::string> Addr6Command(const std::string& verb, const Args& rest);
   absl::StatusOr<std::string> GroupCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> NeighCommand(const std::string& verb, const Args& rest, bool json);
   // reconfigure.cc

@@ -151,6 +151,31 @@ class Ipv6Test(unittest.TestCase):
         after = self.flat()
         self.assertEqual(after["icmp6_echo_replies"] - before["icmp6_echo_replies"], 2)
 
+    def test_routes_and_addresses_change_at_run_time(self):
+        a = self.topo.a
+        sh("ip", "-n", self.topo.b, "addr", "add", "2001:db8:eeee::1/128", "dev", "lo")
+        r = self.router.ctl("route", "add", "2001:db8:eeee::/48", "via", "2001:db8:9::9",
+                            check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("2001:db8:9::9 is not inside any port's IPv6 subnet", r.stderr)
+        self.router.ctl("route", "add", "2001:db8:eeee::/48", "via", "2001:db8:2::2")
+        sh("ping", "-6", "-c", "1", "-W", "2", "2001:db8:eeee::1", ns=a)
+        routes = {x["prefix"]: x for x in self.router.stats_json("route", "show")}
+        self.assertEqual(routes["2001:db8:eeee::/48"]["via"], "2001:db8:2::2")
+        self.router.ctl("route", "del", "2001:db8:eeee::/48")
+        self.assertNotEqual(sh("ping", "-6", "-c", "1", "-W", "1", "2001:db8:eeee::1", ns=a,
+                               check=False).returncode, 0)
+        # A new address answers at once; its subnet is connected; it goes with addr del.
+        self.router.ctl("addr", "add", "2001:db8:3::1/64", "dev", "b")
+        sh("ping", "-6", "-c", "1", "-W", "2", "2001:db8:3::1", ns=a)
+        self.assertIn("2001:db8:3::/64", {x["prefix"] for x in
+                                          self.router.stats_json("route", "show")})
+        self.router.ctl("addr", "del", "2001:db8:3::1/64", "dev", "b")
+        self.assertNotIn("2001:db8:3::/64", {x["prefix"] for x in
+                                             self.router.stats_json("route", "show")})
+        self.assertNotEqual(sh("ping", "-6", "-c", "1", "-W", "1", "2001:db8:3::1", ns=a,
+                               check=False).returncode, 0)
+
     # --- ICMPv6 errors -------------------------------------------------------------------------
 
     def test_hop_limit_1_gets_time_exceeded(self):
