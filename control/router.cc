@@ -307,10 +307,16 @@ absl::Status Router::SyncKnet() {
   for (const auto& [id, r] : vifs_->records()) {
     addresses.insert(addresses.end(), r.addresses.begin(), r.addresses.end());
   }
-  if (absl::Status s = knet_->link().SetAddresses(addresses); !s.ok()) return s;
+  std::vector<config::Ip6Prefix> addresses6;
+  for (const auto& [id, v] : vif6_) {
+    addresses6.insert(addresses6.end(), v.addresses.begin(), v.addresses.end());
+  }
+  if (absl::Status s = knet_->link().SetAddresses(addresses, addresses6); !s.ok()) return s;
   std::vector<config::Ip4Prefix> routes;
   for (const auto& r : config_.routes) routes.push_back(r.prefix);
-  return knet_->link().SetRoutes(routes);
+  std::vector<config::Ip6Prefix> routes6;
+  for (const auto& r : config_.routes6) routes6.push_back(r.prefix);
+  return knet_->link().SetRoutes(routes, routes6);
 }
 
 bool Router::TakeUsed(uint32_t nh) {

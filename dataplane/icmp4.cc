@@ -106,6 +106,10 @@ void Worker::Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip) {
     return RouteOriginated(m);
   }
   if (!setup_.knet) return Drop(m, DropReason::kIp4LocalUnsupported);
+  ToKernel(m);
+}
+
+void Worker::ToKernel(rte_mbuf* m) {
   if (!knet_bucket_.Take()) return Drop(m, DropReason::kKnetRateLimited);
   // The rate bounds packets per second, not nbufs waiting: when the control lcore writes to the
   // kernel more slowly than the rate (a shared core), a flood would park the whole pool in OutQ
@@ -118,16 +122,27 @@ void Worker::Ip4Local(rte_mbuf* m, rte_ipv4_hdr* ip) {
 }
 
 void Worker::FromKernel(rte_mbuf* m) {
-  // The kernel built these headers itself and the control lcore checked there is an IPv4
-  // header: no TTL decrement, no martian filter (the kernel's own addresses are fine as sources).
+  // The kernel built these headers itself and the control lcore checked there is an IPv4 or
+  // IPv6 header: no TTL or hop limit decrement, no martian filter (the kernel's own addresses
+  // are fine as sources).
   SetPacketVif(m, kKnetVif);
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+  bool v6 = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type ==
+            RTE_BE16(RTE_ETHER_TYPE_IPV6);
   uint32_t nh;
-  if (fib_->Lookup(rte_be_to_cpu_32(ip->dst_addr), &nh)) {
+  bool found;
+  if (v6) {
+    auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, sizeof(rte_ether_hdr));
+    found = fib6_ != nullptr &&
+            fib6_->Lookup(reinterpret_cast<const uint8_t*>(&ip6->dst_addr), &nh);
+  } else {
+    auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    found = fib_->Lookup(rte_be_to_cpu_32(ip->dst_addr), &nh);
+  }
+  if (found) {
     NhKind kind = fib_->nexthop(nh).kind;
     if (kind == NhKind::kNeighbour || kind == NhKind::kConnected) {
       counters_.Count(Event::kKnetRouted);
-      return Ip4Output(m, nh);
+      return v6 ? Ip6Output(m, nh) : Ip4Output(m, nh);
     }
   }
   Drop(m, DropReason::kKnetNotRouted);

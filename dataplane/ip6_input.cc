@@ -99,6 +99,7 @@ void Worker::Ip6Local(rte_mbuf* m, rte_ipv6_hdr* ip) {
       return RouteOriginated6(m);
     }
   }
+  if (setup_.knet) return ToKernel(m);
   Drop(m, DropReason::kIp6LocalUnsupported);
 }
 

@@ -158,6 +158,9 @@ class Worker {
   void IcmpError(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu);
   // A packet the kernel sent through knet: routed like one the router originates.
   void FromKernel(rte_mbuf* m);
+  // A packet for the router that the dataplane does not answer: up to the kernel, within the
+  // rate and the backlog bound.
+  void ToKernel(rte_mbuf* m);
   // IPv6 (ip6_input.cc, icmp6.cc), per packet: `link_group` when the frame was multicast.
   void Ip6Input(rte_mbuf* m, bool link_group);
   void Ip6Local(rte_mbuf* m, rte_ipv6_hdr* ip);

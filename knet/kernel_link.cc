@@ -2,7 +2,7 @@
 // an error names the request that failed. Control-lcore only; a few requests per config change.
 #include "knet/kernel_link.h"
 
-#include <linux/if.h>
+#include <net/if.h>
 #include <linux/rtnetlink.h>
 #include <netlink/addr.h>
 #include <netlink/route/addr.h>
@@ -10,6 +10,10 @@
 #include <netlink/route/route.h>
 
 #include <arpa/inet.h>
+#include <linux/if_addr.h>
+
+#include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 
@@ -29,13 +33,6 @@ using NlAddr = std::unique_ptr<nl_addr, Deleter<nl_addr, nl_addr_put>>;
 using RtLink = std::unique_ptr<rtnl_link, Deleter<rtnl_link, rtnl_link_put>>;
 using RtAddr = std::unique_ptr<rtnl_addr, Deleter<rtnl_addr, rtnl_addr_put>>;
 using RtRoute = std::unique_ptr<rtnl_route, Deleter<rtnl_route, rtnl_route_put>>;
-
-NlAddr Ip4Addr(uint32_t host_order, uint8_t len) {
-  uint32_t be = htonl(host_order);
-  NlAddr a(nl_addr_build(AF_INET, &be, sizeof(be)));
-  if (a) nl_addr_set_prefixlen(a.get(), len);
-  return a;
-}
 
 absl::Status NlError(std::string_view what, int err) {
   return absl::InternalError(absl::StrFormat("knet: %s: %s", what, nl_geterror(err)));
@@ -71,33 +68,86 @@ absl::Status KernelLink::Configure(uint32_t mtu, const std::array<uint8_t, 6>& m
   return absl::OkStatus();
 }
 
-absl::Status KernelLink::Address(const config::Ip4Prefix& p, bool add) {
+KernelLink::Key KernelLink::Key4(uint32_t host_order, uint8_t len) {
+  std::array<uint8_t, 16> b{};
+  uint32_t be = htonl(host_order);
+  memcpy(b.data(), &be, sizeof(be));
+  return {AF_INET, b, len};
+}
+
+KernelLink::Key KernelLink::Key6(const config::Ip6Addr& a, uint8_t len) {
+  return {AF_INET6, a.bytes, len};
+}
+
+namespace {
+
+NlAddr BuildAddr(int family, const std::array<uint8_t, 16>& b, uint8_t len) {
+  NlAddr a(nl_addr_build(family, b.data(), family == AF_INET ? 4 : 16));
+  if (a) nl_addr_set_prefixlen(a.get(), len);
+  return a;
+}
+
+std::string Text(int family, const std::array<uint8_t, 16>& b, uint8_t len) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(family, b.data(), buf, sizeof(buf));
+  return absl::StrFormat("%s/%u", buf, len);
+}
+
+// The prefix's network: host bits cleared, as the kernel wants a route's destination.
+std::array<uint8_t, 16> Network(std::array<uint8_t, 16> b, uint8_t len, int family) {
+  int bits = family == AF_INET ? 32 : 128;
+  for (int i = len; i < bits; ++i) b[i / 8] &= uint8_t(~(0x80 >> (i % 8)));
+  return b;
+}
+
+}  // namespace
+
+void KernelLink::EnableIpv6() {
+  if (ipv6_enabled_) return;
+  // A namespace or host may have IPv6 off by default; knet0 needs it for the router's IPv6
+  // addresses. A sysctl of this one interface, written where sysctl(8) would write it.
+  char name[IF_NAMESIZE] = {};
+  if (if_indextoname(ifindex_, name) == nullptr) return;
+  std::string path = absl::StrFormat("/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+  if (FILE* f = fopen(path.c_str(), "w")) {
+    fputs("0", f);
+    fclose(f);
+  }
+  ipv6_enabled_ = true;
+}
+
+absl::Status KernelLink::Address(const Key& k, bool add) {
+  auto [family, bytes, len] = k;
   RtAddr a(rtnl_addr_alloc());
-  NlAddr local = Ip4Addr(p.addr, p.len);
+  NlAddr local = BuildAddr(family, bytes, len);
   if (!a || !local) return absl::ResourceExhaustedError("knet: out of memory");
   rtnl_addr_set_ifindex(a.get(), ifindex_);
-  rtnl_addr_set_family(a.get(), AF_INET);
+  rtnl_addr_set_family(a.get(), family);
   rtnl_addr_set_local(a.get(), local.get());
-  rtnl_addr_set_prefixlen(a.get(), p.len);
+  rtnl_addr_set_prefixlen(a.get(), len);
+  // The router's IPv6 addresses are its own already (the dataplane answers NDP for them): no
+  // duplicate address detection on knet, which would hold them tentative for a second.
+  if (family == AF_INET6) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
   int err = add ? rtnl_addr_add(sock_.get(), a.get(), 0) : rtnl_addr_delete(sock_.get(), a.get(), 0);
   // Already there (a restart onto a persistent device) or already gone: the goal is met.
   if (err < 0 && err != -(add ? NLE_EXIST : NLE_NOADDR) && err != -NLE_OBJ_NOTFOUND) {
-    return NlError(absl::StrFormat("%s address %s/%u", add ? "adding" : "removing",
-                                   config::FormatIp4(p.addr), p.len),
+    return NlError(absl::StrFormat("%s address %s", add ? "adding" : "removing",
+                                   Text(family, bytes, len)),
                    err);
   }
   return absl::OkStatus();
 }
 
-absl::Status KernelLink::Route(const config::Ip4Prefix& p, bool add) {
+absl::Status KernelLink::Route(const Key& k, bool add) {
+  auto [family, bytes, len] = k;
   RtRoute r(rtnl_route_alloc());
-  NlAddr dst = Ip4Addr(p.addr & config::PrefixMask(p.len), p.len);
+  NlAddr dst = BuildAddr(family, Network(bytes, len, family), len);
   rtnl_nexthop* nh = rtnl_route_nh_alloc();
   if (!r || !dst || nh == nullptr) {
     if (nh != nullptr) rtnl_route_nh_free(nh);
     return absl::ResourceExhaustedError("knet: out of memory");
   }
-  rtnl_route_set_family(r.get(), AF_INET);
+  rtnl_route_set_family(r.get(), family);
   rtnl_route_set_table(r.get(), RT_TABLE_MAIN);
   rtnl_route_set_protocol(r.get(), config::kVrouterRouteProtocol);
   rtnl_route_set_scope(r.get(), RT_SCOPE_LINK);
@@ -109,15 +159,15 @@ absl::Status KernelLink::Route(const config::Ip4Prefix& p, bool add) {
   int err = add ? rtnl_route_add(sock_.get(), r.get(), NLM_F_CREATE)
                 : rtnl_route_delete(sock_.get(), r.get(), 0);
   if (err < 0 && err != -(add ? NLE_EXIST : NLE_OBJ_NOTFOUND)) {
-    return NlError(absl::StrFormat("%s route %s/%u dev knet", add ? "adding" : "removing",
-                                   config::FormatIp4(p.addr), p.len),
+    return NlError(absl::StrFormat("%s route %s dev knet", add ? "adding" : "removing",
+                                   Text(family, bytes, len)),
                    err);
   }
   return absl::OkStatus();
 }
 
 absl::Status KernelLink::Sync(std::set<Key>* have, std::set<Key> want,
-                               absl::Status (KernelLink::*request)(const config::Ip4Prefix&, bool)) {
+                              absl::Status (KernelLink::*request)(const Key&, bool)) {
   // Only the difference goes to the kernel: a config of thousands of routes must not cost
   // thousands of requests per `vrouterctl route add`.
   for (auto it = have->begin(); it != have->end();) {
@@ -125,27 +175,32 @@ absl::Status KernelLink::Sync(std::set<Key>* have, std::set<Key> want,
       ++it;
       continue;
     }
-    auto [addr, len] = *it;
-    if (absl::Status s = (this->*request)({addr, len}, false); !s.ok()) return s;
+    if (absl::Status s = (this->*request)(*it, false); !s.ok()) return s;
     it = have->erase(it);
   }
-  for (const auto& [addr, len] : want) {
-    if (have->count({addr, len}) != 0) continue;
-    if (absl::Status s = (this->*request)({addr, len}, true); !s.ok()) return s;
-    have->insert({addr, len});
+  for (const Key& k : want) {
+    if (have->count(k) != 0) continue;
+    if (absl::Status s = (this->*request)(k, true); !s.ok()) return s;
+    have->insert(k);
   }
   return absl::OkStatus();
 }
 
-absl::Status KernelLink::SetAddresses(const std::vector<config::Ip4Prefix>& want) {
+absl::Status KernelLink::SetAddresses(const std::vector<config::Ip4Prefix>& want,
+                                      const std::vector<config::Ip6Prefix>& want6) {
   std::set<Key> next;
-  for (const auto& p : want) next.insert({p.addr, p.len});
+  for (const auto& p : want) next.insert(Key4(p.addr, p.len));
+  for (const auto& p : want6) next.insert(Key6(p.addr, p.len));
+  if (!want6.empty()) EnableIpv6();
   return Sync(&addresses_, std::move(next), &KernelLink::Address);
 }
 
-absl::Status KernelLink::SetRoutes(const std::vector<config::Ip4Prefix>& want) {
+absl::Status KernelLink::SetRoutes(const std::vector<config::Ip4Prefix>& want,
+                                   const std::vector<config::Ip6Prefix>& want6) {
   std::set<Key> next;
-  for (const auto& p : want) next.insert({p.addr & config::PrefixMask(p.len), p.len});
+  for (const auto& p : want) next.insert(Key4(p.addr & config::PrefixMask(p.len), p.len));
+  for (const auto& p : want6) next.insert(Key6(config::NetworkOf6(p).addr, p.len));
+  if (!want6.empty()) EnableIpv6();
   return Sync(&routes_, std::move(next), &KernelLink::Route);
 }
 

@@ -231,8 +231,10 @@ uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>&
     }
     counters_.from_kernel_reads++;
     auto* eth = rte_pktmbuf_mtod(head, const rte_ether_hdr*);
-    if (len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) ||
-        eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+    bool v4 = eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4);
+    bool v6 = eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6);
+    if (!(v4 || v6) ||
+        len < sizeof(rte_ether_hdr) + (v4 ? sizeof(rte_ipv4_hdr) : sizeof(rte_ipv6_hdr))) {
       counters_.from_kernel_unsupported++;
       rte_pktmbuf_free(head);
       continue;
@@ -271,7 +273,11 @@ void Knet::Finish(rte_mbuf* m, const VnetHeader& hdr,
       return;
     }
     uint16_t c = ~sum;
-    if (c == 0 && ip->next_proto_id == IPPROTO_UDP) c = 0xffff;  // 0 means "none" in UDP
+    // 0 means "no checksum" in UDP over IPv4 (and is forbidden over IPv6): send all-ones.
+    bool v6 = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type ==
+              RTE_BE16(RTE_ETHER_TYPE_IPV6);
+    uint8_t proto = v6 ? reinterpret_cast<const rte_ipv6_hdr*>(ip)->proto : ip->next_proto_id;
+    if (c == 0 && proto == IPPROTO_UDP) c = 0xffff;
     memcpy(rte_pktmbuf_mtod_offset(m, uint8_t*, field), &c, sizeof(c));
     return Deliver(m, deliver);
   }

@@ -72,7 +72,8 @@ def serve_sha(sock, done):
 
 
 def tcp_round_trip(test, client_ns, server_ns, server_ip, port, size):
-    srv = socket_in(server_ns, socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in server_ip else socket.AF_INET
+    srv = socket_in(server_ns, family, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((server_ip, port))
     srv.listen(1)
@@ -81,7 +82,7 @@ def tcp_round_trip(test, client_ns, server_ns, server_ip, port, size):
     t = threading.Thread(target=serve_sha, args=(srv, done), daemon=True)
     t.start()
     payload = os.urandom(size)
-    with socket_in(client_ns, socket.AF_INET, socket.SOCK_STREAM) as c:
+    with socket_in(client_ns, family, socket.SOCK_STREAM) as c:
         c.settimeout(20)
         c.connect((server_ip, port))
         c.sendall(payload)
@@ -395,6 +396,73 @@ class KnetMirrorTest(unittest.TestCase):
         s = self.router.stats()["route_mirror"]
         self.assertGreaterEqual(s["resyncs"], 1)  # the dump at start
         self.assertEqual(s["errors"], 0)
+
+
+IPV6_CONFIG = """
+dataplane:
+  workers: 1
+  nbufs: 8191
+control:
+  socket: @SOCKET@
+metrics:
+  listen: "off"
+ports:
+  - name: a
+    device: net_af_packet0,iface=vr-a
+    mac: 02:00:00:00:00:01
+    addresses: [198.18.1.1/24, 2001:db8:1::1/64]
+  - name: b
+    device: net_af_packet1,iface=vr-b
+    mac: 02:00:00:00:00:02
+    addresses: [198.18.2.1/24, 2001:db8:2::1/64]
+routes:
+  - prefix: 2001:db8:ffff::/48
+    via: 2001:db8:2::2
+knet:
+  mirror: "off"
+"""
+
+
+class KnetIpv6Test(unittest.TestCase):
+    """IPv6 for the router's kernel: its addresses on knet0, TCP to it, its packets out."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = knet_topology()
+        t = cls.topo
+        for ns, addr, gw in ((t.a, "2001:db8:1::2/64", "2001:db8:1::1"),
+                             (t.b, "2001:db8:2::2/64", "2001:db8:2::1")):
+            for conf in ("all", "eth0", "lo"):
+                sh("sysctl", "-qw", f"net.ipv6.conf.{conf}.disable_ipv6=0", ns=ns)
+            sh("ip", "-n", ns, "addr", "add", addr, "dev", "eth0", "nodad")
+            sh("ip", "-n", ns, "-6", "route", "add", "default", "via", gw)
+        sh("ip", "-n", t.b, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo")
+        cls.router = Router(cls.topo, IPV6_CONFIG)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        cls.topo.close()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+
+    def test_knet0_carries_the_ipv6_addresses_and_routes(self):
+        link = json.loads(sh("ip", "-j", "-n", self.topo.r, "addr", "show", "knet0").stdout)[0]
+        addrs = sorted(f"{a['local']}/{a['prefixlen']}" for a in link["addr_info"]
+                       if a["family"] == "inet6" and a.get("scope") == "global")
+        self.assertEqual(addrs, ["2001:db8:1::1/64", "2001:db8:2::1/64"])
+        routes = json.loads(sh("ip", "-j", "-6", "-n", self.topo.r, "route", "show", "proto",
+                               "250").stdout)
+        self.assertEqual([(r["dst"], r["dev"]) for r in routes], [("2001:db8:ffff::/48", "knet0")])
+
+    def test_tcp_over_ipv6_to_a_kernel_socket_and_out_of_the_kernel(self):
+        before = self.router.stats()
+        tcp_round_trip(self, self.topo.a, self.topo.r, "2001:db8:1::1", 7005, 300_000)
+        tcp_round_trip(self, self.topo.r, self.topo.b, "2001:db8:2::2", 7006, 300_000)
+        sh("ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", "2001:db8:ffff::1", ns=self.topo.r)
+        after = self.router.stats()
+        self.assertGreater(after["counters"]["knet_punted"], before["counters"]["knet_punted"])
+        self.assertGreater(after["counters"]["knet_routed"], before["counters"]["knet_routed"])
+        self.assertEqual(after["knet"]["from_kernel_bad_offload"], 0)
 
 
 RATE_CONFIG = BASE + """
