@@ -1,5 +1,8 @@
 // Routes mirrored from the kernel (knet's route mirror is the source): each resolved to a dataplane
 // next hop and installed unless a route from the config or an address holds the same prefix.
+#include <algorithm>
+#include <string>
+
 #include "absl/strings/str_format.h"
 #include "control/router.h"
 #include "drivers/log.h"
@@ -7,7 +10,12 @@
 namespace vr::control {
 
 namespace {
-uint64_t Key(const config::Ip4Prefix& p) { return (uint64_t{p.addr} << 8) | p.len; }
+KernelRouteKey Key(const config::Ip4Prefix& p) { return KernelRouteKey::Of(p); }
+KernelRouteKey Key(const config::Ip6Prefix& p) { return KernelRouteKey::Of(p); }
+std::string Describe(const KernelRoute& r) {
+  return r.v6 ? absl::StrFormat("%s/%u", config::FormatIp6(r.prefix6.addr), r.prefix6.len)
+              : absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
+}
 }  // namespace
 
 absl::Status Router::OpenRouteMirror() {
@@ -18,6 +26,7 @@ absl::Status Router::OpenRouteMirror() {
   RouteMirrorSink sink;
   sink.set = [this](const KernelRoute& r) { OnKernelRoute(r); };
   sink.remove = [this](const config::Ip4Prefix& p) { OnKernelRouteGone(p); };
+  sink.remove6 = [this](const config::Ip6Prefix& p) { OnKernelRouteGone6(p); };
   auto m = RouteMirror::Open(std::move(mo), std::move(sink));
   if (!m.ok()) return m.status();
   mirror_ = std::move(*m);
@@ -32,15 +41,45 @@ bool Router::ConfigHolds(const config::Ip4Prefix& p) const {
   return it == kernel_routes_.end() || !it->second.installed;
 }
 
+bool Router::ConfigHolds6(const config::Ip6Prefix& p) const {
+  if (!fib6_->Has(p.addr.bytes.data(), p.len)) return false;
+  auto it = kernel_routes_.find(Key(p));
+  return it == kernel_routes_.end() || !it->second.installed;
+}
+
+// IPv6 has no ConfigTakes/ConfigReleases hooks in ipv6.cc: a config route (or address) that
+// comes for a prefix an installed kernel route holds overwrites it in the FIB, and
+// RetryKernelRoutes, after every reconfigure, settles the books. Until then this tells whether
+// the FIB entry is the config's, so that the kernel route going does not take it along.
+bool Router::ConfigRoute6(const config::Ip6Prefix& p) const {
+  config::Ip6Prefix net = config::NetworkOf6(p);
+  return std::any_of(routes6_.begin(), routes6_.end(), [&](const Route6Entry& e) {
+    return config::NetworkOf6(e.prefix) == net;
+  });
+}
+
+void Router::ReleaseKernelGateway(KernelRouteState& s) {
+  if (!s.gateway_ref) return;
+  if (s.route.v6) {
+    ndp_->ReleaseGateway(s.route.gateway6, uint32_t(s.gateway_vif));
+  } else {
+    neighbours_->ReleaseGateway(s.route.gateway);
+  }
+  s.gateway_ref = false;
+  s.gateway_vif = -1;
+}
+
 void Router::UninstallKernelRoute(KernelRouteState& s) {
   if (s.installed) {
-    (void)fib_->Delete(s.route.prefix.addr, s.route.prefix.len);
+    const KernelRoute& r = s.route;
+    if (!r.v6) {
+      (void)fib_->Delete(r.prefix.addr, r.prefix.len);
+    } else if (!ConfigRoute6(r.prefix6)) {
+      (void)fib6_->Delete(r.prefix6.addr.bytes.data(), r.prefix6.len);
+    }
     s.installed = false;
   }
-  if (s.gateway_ref) {
-    neighbours_->ReleaseGateway(s.route.gateway);
-    s.gateway_ref = false;
-  }
+  ReleaseKernelGateway(s);
   s.why = "";
 }
 
@@ -61,6 +100,36 @@ void Router::InstallKernelRoute(KernelRouteState& s) {
         s.why = "the kernel sends it out of an interface other than knet";
         kernel_unresolved_++;
         return;
+      }
+      if (r.v6) {
+        // A link-local gateway is only meaningful with its link, and the only link the kernel
+        // names is the oif: knet's, since the kernel reaches everything through knet. Which
+        // dataplane interface the neighbour is on cannot be told from that (fe80::/64 is on
+        // every one of them), so the route is listed and not installed.
+        if (config::IsLinkLocal6(r.gateway6)) {
+          s.why = "link-local gateway: the dataplane cannot tell which interface";
+          kernel_unresolved_++;
+          VR_LOG_WARNING("kernel route %s: not installed: %s", Describe(r), s.why);
+          return;
+        }
+        int vif = r.gateway6 != config::Ip6Addr{} ? VifForAddress6(r.gateway6) : -1;
+        if (vif < 0) {
+          s.why = r.gateway6 == config::Ip6Addr{} ? "no gateway"
+                                                   : "gateway outside every interface's subnet";
+          kernel_unresolved_++;
+          VR_LOG_WARNING("kernel route %s: not installed: %s", Describe(r), s.why);
+          return;
+        }
+        auto gw = ndp_->GatewayNexthop(r.gateway6, uint32_t(vif));
+        if (!gw.ok()) {
+          s.why = "no next hop free";
+          kernel_unresolved_++;
+          return;
+        }
+        s.gateway_ref = true;
+        s.gateway_vif = vif;
+        nh = *gw;
+        break;
       }
       // The kernel's next hop is on knet; the dataplane needs the real one: the gateway, in a
       // subnet of one of its own interfaces.
@@ -83,11 +152,13 @@ void Router::InstallKernelRoute(KernelRouteState& s) {
       break;
     }
   }
-  if (absl::Status st = fib_->Add(r.prefix.addr, r.prefix.len, nh); !st.ok()) {
+  absl::Status st = r.v6 ? fib6_->Add(r.prefix6.addr.bytes.data(), r.prefix6.len, nh)
+                         : fib_->Add(r.prefix.addr, r.prefix.len, nh);
+  if (!st.ok()) {
     s.why = "the FIB refused it";
     kernel_unresolved_++;
-    VR_LOG_WARNING("kernel route %s/%u: %s", config::FormatIp4(r.prefix.addr), r.prefix.len,
-                   st.message());
+    VR_LOG_WARNING("kernel route %s: %s", Describe(r), st.message());
+    ReleaseKernelGateway(s);
     return;
   }
   s.nh = nh;
@@ -95,8 +166,8 @@ void Router::InstallKernelRoute(KernelRouteState& s) {
 }
 
 void Router::OnKernelRoute(const KernelRoute& r) {
-  bool held = ConfigHolds(r.prefix);
-  KernelRouteState& s = kernel_routes_[Key(r.prefix)];
+  bool held = r.v6 ? ConfigHolds6(r.prefix6) : ConfigHolds(r.prefix);
+  KernelRouteState& s = kernel_routes_[KernelRouteKey::Of(r)];
   // A replace: the new next hop is taken, and written over the old FIB entry in one store,
   // before the old gateway is let go, so a route that keeps its gateway never loses its
   // resolved neighbour and no packet sees the prefix missing.
@@ -108,11 +179,24 @@ void Router::OnKernelRoute(const KernelRoute& r) {
   } else {
     InstallKernelRoute(s);
   }
-  if (old.installed && !s.installed) (void)fib_->Delete(r.prefix.addr, r.prefix.len);
-  if (old.gateway_ref) neighbours_->ReleaseGateway(old.route.gateway);
+  if (old.installed && !s.installed) {
+    if (!r.v6) {
+      (void)fib_->Delete(r.prefix.addr, r.prefix.len);
+    } else if (!ConfigRoute6(r.prefix6)) {
+      (void)fib6_->Delete(r.prefix6.addr.bytes.data(), r.prefix6.len);
+    }
+  }
+  ReleaseKernelGateway(old);
 }
 
 void Router::OnKernelRouteGone(const config::Ip4Prefix& p) {
+  auto it = kernel_routes_.find(Key(p));
+  if (it == kernel_routes_.end()) return;
+  UninstallKernelRoute(it->second);
+  kernel_routes_.erase(it);
+}
+
+void Router::OnKernelRouteGone6(const config::Ip6Prefix& p) {
   auto it = kernel_routes_.find(Key(p));
   if (it == kernel_routes_.end()) return;
   UninstallKernelRoute(it->second);
@@ -140,12 +224,21 @@ void Router::ConfigReleases(const config::Ip4Prefix& p) {
 
 void Router::RetryKernelRoutes() {
   // After addresses changed, gateways may have come inside (or gone outside) a subnet.
+  // IPv6 routes also catch up with the config here (see ConfigRoute6).
   for (auto& [key, s] : kernel_routes_) {
-    if (s.installed || ConfigHolds(s.route.prefix)) continue;
-    if (s.gateway_ref) {
-      neighbours_->ReleaseGateway(s.route.gateway);
-      s.gateway_ref = false;
+    if (s.route.v6 && s.installed && ConfigRoute6(s.route.prefix6)) {
+      // The config's route overwrote it in the FIB: only the books change.
+      s.installed = false;
+      ReleaseKernelGateway(s);
+      s.why = "the config holds this prefix";
+      continue;
     }
+    if (s.installed) continue;
+    if (s.route.v6 ? ConfigHolds6(s.route.prefix6) : ConfigHolds(s.route.prefix)) {
+      if (s.route.v6) s.why = "the config holds this prefix";
+      continue;
+    }
+    ReleaseKernelGateway(s);
     s.why = "";
     InstallKernelRoute(s);
   }

@@ -39,8 +39,7 @@ constexpr int kDumpAttempts = 4;  // NLM_F_DUMP_INTR: the table changed under th
 constexpr auto kFlushSettle = std::chrono::milliseconds(100);
 constexpr auto kFlushSettleMax = std::chrono::seconds(1);  // however long a link keeps flapping
 
-uint64_t Key(const config::Ip4Prefix& p) { return uint64_t{p.addr} << 8 | p.len; }
-config::Ip4Prefix PrefixOf(uint64_t key) { return {uint32_t(key >> 8), uint8_t(key & 0xff)}; }
+KernelRouteKey Key(const KernelRoute& r) { return KernelRouteKey::Of(r); }
 
 absl::Status NlError(std::string_view what, int err) {
   return absl::UnavailableError(absl::StrFormat("route mirror: %s: %s", what, nl_geterror(err)));
@@ -67,7 +66,29 @@ uint32_t Ip4Of(nl_addr* a) {
   return ntohl(be);
 }
 
+config::Ip6Addr Ip6Of(nl_addr* a) {
+  config::Ip6Addr out;
+  if (a == nullptr || nl_addr_get_family(a) != AF_INET6 || nl_addr_get_len(a) != 16) return out;
+  memcpy(out.bytes.data(), nl_addr_get_binary_addr(a), 16);
+  return out;
+}
+
 }  // namespace
+
+KernelRouteKey KernelRouteKey::Of(const config::Ip4Prefix& p) {
+  KernelRouteKey k;
+  k.len = p.len;
+  memcpy(k.addr.data(), &p.addr, sizeof(p.addr));
+  return k;
+}
+
+KernelRouteKey KernelRouteKey::Of(const config::Ip6Prefix& p) {
+  KernelRouteKey k;
+  k.v6 = true;
+  k.len = p.len;
+  k.addr = p.addr.bytes;
+  return k;
+}
 
 // One route message, sorted out. kOther: a route at a (prefix, metric) the mirror follows that
 // the mirror does not take (filtered type or protocol, or a next hop the dataplane cannot use).
@@ -90,6 +111,7 @@ RouteMirror::RouteMirror(RouteMirrorOptions options, RouteMirrorSink sink)
   }
   mirrored_[RTPROT_KERNEL] = false;
   mirrored_[options_.own_protocol] = false;
+  ipv6_ = bool(sink_.remove6);
 }
 
 RouteMirror::~RouteMirror() = default;
@@ -119,6 +141,14 @@ absl::Status RouteMirror::Connect() {
   int err = nl_socket_add_memberships(sk, RTNLGRP_IPV4_ROUTE, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
                                       RTNLGRP_NEXTHOP, 0);
   if (err < 0) return NlError("subscribe", err);
+  // IPv6 announces the routes it drops with a link going down or away (rt6_sync_down_dev deletes
+  // them through fib6_del, which notifies), and an address deleted takes only its own prefix
+  // route, announced too: the IPv6 address group is not needed. The link group above still
+  // schedules a Resync, which dumps both families, for a link that carried IPv6 routes.
+  if (ipv6_) {
+    err = nl_socket_add_memberships(sk, RTNLGRP_IPV6_ROUTE, 0);
+    if (err < 0) return NlError("subscribe ipv6", err);
+  }
   // libnl's default MSG_PEEK stays: the second recvmsg per notification costs ~0.8 us of the
   // ~4.5 us a withdrawal takes, but a notification of any size arrives whole.
   if (absl::Status s = SetRcvbuf(sk, options_.rcvbuf); !s.ok()) return s;
@@ -149,7 +179,12 @@ absl::Status RouteMirror::ConnectDump() {
 int RouteMirror::fd() const { return nl_socket_get_fd(sub_.get()); }
 
 const KernelRoute* RouteMirror::Find(const config::Ip4Prefix& prefix) const {
-  auto it = routes_.find(Key(config::NetworkOf(prefix)));
+  auto it = routes_.find(KernelRouteKey::Of(config::NetworkOf(prefix)));
+  return it == routes_.end() ? nullptr : &it->second.front().route;
+}
+
+const KernelRoute* RouteMirror::Find6(const config::Ip6Prefix& prefix) const {
+  auto it = routes_.find(KernelRouteKey::Of(config::NetworkOf6(prefix)));
   return it == routes_.end() ? nullptr : &it->second.front().route;
 }
 
@@ -284,7 +319,8 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
   // The fixed header settles most routes a dump brings (the local table, other families) before
   // the dearer parse into a libnl object.
   const auto* rtm = static_cast<const rtmsg*>(nlmsg_data(hdr));
-  if (rtm->rtm_family != AF_INET) return false;
+  bool v6 = rtm->rtm_family == AF_INET6;
+  if (rtm->rtm_family != AF_INET && !(v6 && ipv6_)) return false;
   if (rtm->rtm_flags & RTM_F_CLONED) {
     counters_.ignored++;
     return false;
@@ -312,7 +348,12 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
   }
   nl_addr* dst = rtnl_route_get_dst(raw);
   out->route = {};
-  out->route.prefix = config::NetworkOf({Ip4Of(dst), uint8_t(nl_addr_get_prefixlen(dst))});
+  if (v6) {
+    out->route.v6 = true;
+    out->route.prefix6 = config::NetworkOf6({Ip6Of(dst), uint8_t(nl_addr_get_prefixlen(dst))});
+  } else {
+    out->route.prefix = config::NetworkOf({Ip4Of(dst), uint8_t(nl_addr_get_prefixlen(dst))});
+  }
   out->priority = rtnl_route_get_priority(raw);
   nlattr* nhid = nlmsg_find_attr(hdr, sizeof(rtmsg), RTA_NH_ID);
   out->nhid = nhid != nullptr ? nla_get_u32(nhid) : 0;
@@ -324,7 +365,10 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
     case RTN_BLACKHOLE: out->route.type = KernelRoute::Type::kBlackhole; break;
     case RTN_UNREACHABLE:
     case RTN_PROHIBIT: out->route.type = KernelRoute::Type::kUnreachable; break;
-    default:  // local, broadcast, anycast, multicast, throw, nat: never the dataplane's
+    // local, broadcast, anycast, multicast, throw, nat: never the dataplane's. For IPv6 that
+    // takes the kernel's ff00::/8 multicast and `local` routes on every interface; its fe80::/64
+    // ones are RTPROT_KERNEL, dropped below.
+    default:
       counters_.ignored++;
       return true;
   }
@@ -349,11 +393,17 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
     return true;
   }
   nl_addr* gw = rtnl_route_nh_get_gateway(nh);
-  if (gw != nullptr && nl_addr_get_family(gw) != AF_INET) {
+  if (gw != nullptr && nl_addr_get_family(gw) != (v6 ? AF_INET6 : AF_INET)) {
     counters_.unsupported++;
     return true;
   }
-  out->route.gateway = Ip4Of(gw);
+  // An IPv6 gateway is often link-local (BGP and OSPFv3 next hops): reported as it is, with the
+  // oif that says which link it is on.
+  if (v6) {
+    out->route.gateway6 = Ip6Of(gw);
+  } else {
+    out->route.gateway = Ip4Of(gw);
+  }
   out->route.oif = rtnl_route_nh_get_ifindex(nh);
   out->kind = Parsed::Kind::kMirror;
   return true;
@@ -379,7 +429,7 @@ void RouteMirror::OnRoute(nlmsghdr* hdr) {
 }
 
 void RouteMirror::Upsert(const Parsed& p) {
-  uint64_t key = Key(p.route.prefix);
+  KernelRouteKey key = Key(p.route);
   auto [it, inserted] = routes_.try_emplace(key);
   Slots& slots = it->second;
   if (inserted) {
@@ -399,7 +449,7 @@ void RouteMirror::Upsert(const Parsed& p) {
 }
 
 void RouteMirror::Erase(const Parsed& p, bool only_if_same) {
-  uint64_t key = Key(p.route.prefix);
+  KernelRouteKey key = Key(p.route);
   auto it = routes_.find(key);
   if (it == routes_.end()) return;
   Slots& slots = it->second;
@@ -413,13 +463,19 @@ void RouteMirror::Erase(const Parsed& p, bool only_if_same) {
   Announce(key, &before);
 }
 
-void RouteMirror::Announce(uint64_t key, const KernelRoute* before) {
+void RouteMirror::Removed(const KernelRoute& r) {
+  counters_.routes_removed++;
+  if (r.v6) {
+    sink_.remove6(r.prefix6);
+  } else {
+    sink_.remove(r.prefix);
+  }
+}
+
+void RouteMirror::Announce(const KernelRouteKey& key, const KernelRoute* before) {
   auto it = routes_.find(key);
   if (it == routes_.end()) {
-    if (before != nullptr) {
-      counters_.routes_removed++;
-      sink_.remove(before->prefix);
-    }
+    if (before != nullptr) Removed(*before);
     return;
   }
   const KernelRoute& now = it->second.front().route;
@@ -432,7 +488,7 @@ void RouteMirror::OnDumped(nlmsghdr* hdr) {
   if (hdr->nlmsg_type != RTM_NEWROUTE || fresh_ == nullptr) return;
   Parsed p;
   if (!Classify(hdr, &p) || p.kind != Parsed::Kind::kMirror) return;
-  Slots& slots = (*fresh_)[Key(p.route.prefix)];
+  Slots& slots = (*fresh_)[Key(p.route)];
   auto pos = std::lower_bound(slots.begin(), slots.end(), p.priority,
                               [](const Slot& s, uint32_t prio) { return s.priority < prio; });
   // A dump lists aliases in the order the kernel uses them: the first is the one in use.
@@ -445,8 +501,14 @@ absl::Status RouteMirror::Dump(View* fresh) {
     if (absl::Status s = ConnectDump(); !s.ok()) return s;
   }
   fresh_ = fresh;
-  int err = nl_rtgen_request(dump_.get(), RTM_GETROUTE, AF_INET, NLM_F_DUMP);
-  if (err >= 0) err = nl_recvmsgs_default(dump_.get());
+  int err = 0;
+  // One dump per family, into the same view: each ends with its own NLMSG_DONE.
+  for (int family : {AF_INET, AF_INET6}) {
+    if (family == AF_INET6 && !ipv6_) break;
+    err = nl_rtgen_request(dump_.get(), RTM_GETROUTE, family, NLM_F_DUMP);
+    if (err >= 0) err = nl_recvmsgs_default(dump_.get());
+    if (err < 0) break;
+  }
   fresh_ = nullptr;
   if (err == -NLE_DUMP_INTR) return absl::AbortedError("route mirror: dump interrupted");
   if (err < 0) {
@@ -477,10 +539,7 @@ absl::Status RouteMirror::Resync() {
   // Sweep: what the sink holds and the kernel no longer has goes first, then what is new or
   // changed; a route the dump confirms unchanged costs the sink nothing.
   for (const auto& [key, slots] : routes_) {
-    if (!fresh.contains(key)) {
-      counters_.routes_removed++;
-      sink_.remove(PrefixOf(key));
-    }
+    if (!fresh.contains(key)) Removed(slots.front().route);
   }
   for (const auto& [key, slots] : fresh) {
     auto it = routes_.find(key);

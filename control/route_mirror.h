@@ -1,4 +1,4 @@
-// The kernel route mirror: follows one kernel IPv4 routing table over rtnetlink (libnl-3) and tells
+// The kernel route mirror: follows one kernel IPv4 (and IPv6) routing table over rtnetlink (libnl-3) and tells
 // a sink which routes to install in the dataplane, polled by the control lcore without blocking.
 #pragma once
 
@@ -20,15 +20,33 @@ struct nlmsghdr;
 
 namespace vr::control {
 
-// A kernel IPv4 route as the dataplane wants it.
+// A kernel IPv4 or IPv6 route as the dataplane wants it.
 struct KernelRoute {
-  config::Ip4Prefix prefix;  // host order, network-aligned
+  config::Ip4Prefix prefix;  // host order, network-aligned; IPv4 only
   // RTN_UNICAST / RTN_BLACKHOLE / RTN_UNREACHABLE and RTN_PROHIBIT.
   enum class Type : uint8_t { kForward, kBlackhole, kUnreachable } type = Type::kForward;
-  uint32_t gateway = 0;  // host order; 0 when the route has no gateway
+  uint32_t gateway = 0;  // host order; 0 when the route has no gateway; IPv4 only
   int oif = 0;           // kernel ifindex of the (first) next hop, 0 if none
   uint8_t protocol = 0;  // RTPROT_*
+  bool v6 = false;       // an IPv6 route: prefix6 and gateway6 say where, prefix and gateway are 0
+  config::Ip6Prefix prefix6;  // network-aligned
+  config::Ip6Addr gateway6;   // :: when the route has no gateway; often link-local (fe80::/10)
   bool operator==(const KernelRoute&) const = default;
+};
+
+// A prefix of either family, as a hash key: IPv4 and IPv6 routes never collide.
+struct KernelRouteKey {
+  bool v6 = false;
+  uint8_t len = 0;
+  std::array<uint8_t, 16> addr{};  // IPv4: the host-order address in the first 4 bytes
+  bool operator==(const KernelRouteKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const KernelRouteKey& k) {
+    return H::combine(std::move(h), k.v6, k.len, k.addr);
+  }
+  static KernelRouteKey Of(const config::Ip4Prefix& p);
+  static KernelRouteKey Of(const config::Ip6Prefix& p);
+  static KernelRouteKey Of(const KernelRoute& r) { return r.v6 ? Of(r.prefix6) : Of(r.prefix); }
 };
 
 struct RouteMirrorOptions {
@@ -49,6 +67,9 @@ struct RouteMirrorOptions {
 struct RouteMirrorSink {
   std::function<void(const KernelRoute&)> set;           // add or replace the route for r.prefix
   std::function<void(const config::Ip4Prefix&)> remove;  // the kernel no longer has it
+  // The same for an IPv6 prefix. Optional: without it the mirror follows IPv4 routes only (it
+  // neither joins the IPv6 route group nor dumps IPv6), and set() sees no IPv6 route.
+  std::function<void(const config::Ip6Prefix&)> remove6;
 };
 
 class RouteMirror {
@@ -90,6 +111,7 @@ class RouteMirror {
   size_t size() const { return routes_.size(); }  // prefixes currently mirrored
   // What the sink was told for `prefix`, if anything.
   const KernelRoute* Find(const config::Ip4Prefix& prefix) const;
+  const KernelRoute* Find6(const config::Ip6Prefix& prefix) const;
   const RouteMirrorOptions& options() const { return options_; }
 
  private:
@@ -101,7 +123,7 @@ class RouteMirror {
     KernelRoute route;
   };
   using Slots = absl::InlinedVector<Slot, 1>;  // by ascending priority, never empty
-  using View = absl::flat_hash_map<uint64_t, Slots>;
+  using View = absl::flat_hash_map<KernelRouteKey, Slots>;
   struct Parsed;
 
   RouteMirror(RouteMirrorOptions options, RouteMirrorSink sink);
@@ -120,7 +142,8 @@ class RouteMirror {
   void Upsert(const Parsed& p);
   void Erase(const Parsed& p, bool only_if_same);
   // Tells the sink about `key` after its slots changed from `before` (nullptr: none).
-  void Announce(uint64_t key, const KernelRoute* before);
+  void Announce(const KernelRouteKey& key, const KernelRoute* before);
+  void Removed(const KernelRoute& r);  // tells the sink, by family
   absl::Status Dump(View* fresh);
 
   static int NotificationCallback(nl_msg* msg, void* arg);
@@ -134,7 +157,9 @@ class RouteMirror {
   RouteMirrorOptions options_;
   RouteMirrorSink sink_;
   std::array<bool, 256> mirrored_{};  // by RTPROT_*
-  Sock sub_;   // nonblocking, joined to the route, link, IPv4 address and next-hop groups
+  bool ipv6_ = false;                 // sink.remove6 given: IPv6 routes too
+  Sock sub_;   // nonblocking, joined to the route (IPv4, IPv6), link, IPv4 address and next-hop
+               // groups
   Sock dump_;  // blocking with a timeout, no groups
   View routes_;
   View* fresh_ = nullptr;  // the view a dump in progress fills

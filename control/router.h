@@ -133,14 +133,19 @@ class Router {
     uint32_t nh = 0;
     bool installed = false;    // in the FIB
     bool gateway_ref = false;  // holds a reference on its gateway's neighbour entry
+    int gateway_vif = -1;      // IPv6: the vif of the NDP gateway reference it holds
     const char* why = "";      // why it is not installed
   };
   absl::Status OpenRouteMirror();
   void OnKernelRoute(const KernelRoute& r);
   void OnKernelRouteGone(const config::Ip4Prefix& p);
+  void OnKernelRouteGone6(const config::Ip6Prefix& p);
+  void ReleaseKernelGateway(KernelRouteState& s);
   void InstallKernelRoute(KernelRouteState& s);
   void UninstallKernelRoute(KernelRouteState& s);
   bool ConfigHolds(const config::Ip4Prefix& p) const;
+  bool ConfigHolds6(const config::Ip6Prefix& p) const;
+  bool ConfigRoute6(const config::Ip6Prefix& p) const;  // routes6_ has it
   // A config route or address took a prefix a kernel route held in the FIB, or let it go.
   void ConfigTakes(const config::Ip4Prefix& p);
   void ConfigReleases(const config::Ip4Prefix& p);
@@ -218,7 +223,7 @@ class Router {
   dataplane::CoreCounters control_counters_;
   std::unique_ptr<knet::Knet> knet_;  // null without a knet section
   std::unique_ptr<RouteMirror> mirror_;  // null without knet or with knet.mirror off
-  absl::flat_hash_map<uint64_t, KernelRouteState> kernel_routes_;  // by prefix
+  absl::flat_hash_map<KernelRouteKey, KernelRouteState> kernel_routes_;  // by prefix, both families
   uint64_t kernel_unresolved_ = 0;  // kernel routes the dataplane could not install
   std::unique_ptr<ControlSocket> socket_;
   std::unique_ptr<MetricsServer> metrics_;

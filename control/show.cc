@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -238,19 +240,37 @@ std::string Router::ShowRoutes(bool json) const {
   std::vector<const KernelRouteState*> kernel;
   kernel.reserve(kernel_routes_.size());
   for (const auto& [key, s] : kernel_routes_) kernel.push_back(&s);
+  // IPv4 first, then IPv6, each by prefix.
   std::sort(kernel.begin(), kernel.end(), [](const KernelRouteState* a, const KernelRouteState* b) {
-    return std::pair(a->route.prefix.addr, a->route.prefix.len) <
-           std::pair(b->route.prefix.addr, b->route.prefix.len);
+    return std::tuple(a->route.v6, a->route.prefix.addr, a->route.prefix.len,
+                      a->route.prefix6.addr, a->route.prefix6.len) <
+           std::tuple(b->route.v6, b->route.prefix.addr, b->route.prefix.len,
+                      b->route.prefix6.addr, b->route.prefix6.len);
   });
   for (const KernelRouteState* s : kernel) {
     const KernelRoute& r = s->route;
     bool forward = r.type == KernelRoute::Type::kForward;
-    RouteRow row{absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len),
+    bool has_gw = r.v6 ? r.gateway6 != config::Ip6Addr{} : r.gateway != 0;
+    std::string via, prefix;
+    int vif = -1;
+    if (r.v6) {
+      prefix = absl::StrFormat("%s/%u", config::FormatIp6(r.prefix6.addr), r.prefix6.len);
+      if (forward && has_gw) via = config::FormatIp6(r.gateway6);
+      // A link-local gateway's interface is the one the route holds a reference on, if any.
+      vif = s->gateway_vif >= 0 ? s->gateway_vif
+            : has_gw && !config::IsLinkLocal6(r.gateway6) ? VifForAddress6(r.gateway6)
+                                                          : -1;
+    } else {
+      prefix = absl::StrFormat("%s/%u", config::FormatIp4(r.prefix.addr), r.prefix.len);
+      if (forward && has_gw) via = config::FormatIp4(r.gateway);
+      vif = has_gw ? VifForAddress(r.gateway) : -1;
+    }
+    RouteRow row{prefix,
                  forward ? "forward"
                  : r.type == KernelRoute::Type::kBlackhole ? "blackhole"
                                                            : "unreachable",
-                 forward && r.gateway != 0 ? config::FormatIp4(r.gateway) : "",
-                 port_of(r.gateway != 0 ? VifForAddress(r.gateway) : -1),
+                 via,
+                 port_of(vif),
                  "kernel",
                  config::RouteProtocolName(r.protocol),
                  s->installed,

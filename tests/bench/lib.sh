@@ -182,3 +182,51 @@ spread() {
     END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf f " (" f "-" f ")\n", m, v[1], v[NR] }'
 }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# run_vrouterd for traffic that vrouterd counts under event counter $1 (ip4_forwarded,
+# ip6_forwarded), run $2, on $config: sets `result` (Mpps: packets port out sent per second of the
+# window, which must agree with counter $1 within 1%) and `cpu`. Also keeps the window's changed
+# drop counters in $tmp/drops.$2, and names them when a window forwarded nothing.
+run_vrouterd_counted() {
+  local counter=$1 log=$tmp/vrouterd.$1.$2.log t0 t1 c0 c1
+  rm -f "$sock"
+  start_vrouterd "$config" "$log"
+  if grep -q 'no hugepages' "$log"; then
+    echo "bench: warning: vrouterd runs without hugepages; its rate is not comparable" >&2
+  fi
+  sleep "$warmup"
+  c0=$(worker_ns "$child") || die "vrouterd run $2: cannot read the worker's CPU time"
+  t0=$EPOCHREALTIME
+  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/a.json"
+  t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
+  sleep "$window"
+  t1=$EPOCHREALTIME
+  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/b.json"
+  t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
+  c1=$(worker_ns "$child") || die "vrouterd run $2: cannot read the worker's CPU time"
+  cpu=$(share "$c0" "$c1" "$t0" "$t1")
+  stop_child
+  result=$("$python" - "$tmp/a.json" "$tmp/b.json" "$t0" "$t1" "$counter" "$tmp/drops.$2" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+dt = float(sys.argv[4]) - float(sys.argv[3])
+counter = sys.argv[5]
+def port(s, name, key):
+    return next(p[key] for p in s['ports'] if p['name'] == name)
+tx = port(b, 'out', 'tx_packets') - port(a, 'out', 'tx_packets')
+rx = port(b, 'in', 'rx_packets') - port(a, 'in', 'rx_packets')
+fwd = b['counters'][counter] - a['counters'][counter]
+drops = {k: b['drops'][k] - a['drops'][k] for k in b['drops'] if b['drops'][k] != a['drops'][k]}
+with open(sys.argv[6], 'w') as f:
+    f.write(' '.join(f'{k}={v}' for k, v in sorted(drops.items())) + '\n')
+if fwd <= 0 or tx <= 0:
+    sys.exit(f'nothing forwarded in the window (rx {rx}, {counter} {fwd}, tx {tx}, drops {drops}): '
+             'the benchmark measured nothing')
+if sum(drops.values()) > fwd / 1000:
+    sys.exit(f'drops in the window {drops} against {fwd} forwarded: not a forwarding measurement')
+if abs(tx - fwd) > fwd / 100:
+    sys.exit(f'port out sent {tx} packets but {counter} is {fwd}')
+print(f'{tx / dt / 1e6:.3f}')
+EOF
+  ) || { show_log "$log"; die "vrouterd run $2 ($counter) failed to measure"; }
+}

@@ -177,7 +177,40 @@ class RouteMirrorTest : public testing::Test {
   void TearDown() override {
     // Everything the tests made, in every table; the connected 198.18.0.0/24 stays.
     Ip("-4 route flush root 198.19.0.0/16 table all 2>/dev/null");
+    Ip("-6 route flush root 2001:db8:19::/48 table all 2>/dev/null");
   }
+};
+
+// IPv6 on vrm0: enabled by hand (the namespace may inherit disable_ipv6 = 1), with an address
+// that skips DAD so that routes through it can be added at once.
+void EnableIpv6() {
+  for (const char* ifname : {"vrm0", "vrm1"}) {
+    std::ofstream(absl::StrFormat("/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname)) << "0\n";
+  }
+  Ip("-6 addr add 2001:db8:18::1/64 dev vrm0 nodad 2>/dev/null");
+}
+
+config::Ip6Addr A6(const char* s) { return *config::ParseIp6(s); }
+
+std::string Describe6(const KernelRoute& r) {
+  const char* type = r.type == KernelRoute::Type::kForward     ? "forward"
+                     : r.type == KernelRoute::Type::kBlackhole ? "blackhole"
+                                                               : "unreachable";
+  return absl::StrFormat("set6 %s/%d %s via %s oif %d proto %d", config::FormatIp6(r.prefix6.addr),
+                         r.prefix6.len, type, config::FormatIp6(r.gateway6), r.oif, r.protocol);
+}
+
+// Both families through one sink: IPv4 routes as Recorder logs them, IPv6 ones as Describe6.
+struct Recorder6 {
+  std::vector<std::string> log;
+  RouteMirrorSink Sink() {
+    return {[this](const KernelRoute& r) { log.push_back(r.v6 ? Describe6(r) : Describe(r)); },
+            [this](const config::Ip4Prefix& p) { log.push_back("remove " + Str(p)); },
+            [this](const config::Ip6Prefix& p) {
+              log.push_back(absl::StrFormat("remove6 %s/%d", config::FormatIp6(p.addr), p.len));
+            }};
+  }
+  std::vector<std::string> Take() { return std::exchange(log, {}); }
 };
 
 TEST_F(RouteMirrorTest, InitialDumpDeliversExistingRoutes) {
@@ -533,6 +566,89 @@ TEST_F(RouteMirrorTest, Scale100k) {
       " %lu events, %lu removes, %lu overflows, %lu resyncs\n",
       ms(t5, t6), poll_cpu * 1e3, mirror.counters().events, mirror.counters().routes_removed,
       mirror.counters().overflows, mirror.counters().resyncs);
+}
+
+}  // namespace
+}  // namespace vr::control
+
+namespace vr::control {
+namespace {
+
+TEST_F(RouteMirrorTest, Ipv6Routes) {
+  EnableIpv6();
+  ASSERT_EQ(Ip("-6 route add 2001:db8:19:1::/64 via 2001:db8:18::2 proto bird"), 0);
+  ASSERT_EQ(Ip("route add 198.19.1.0/24 via 198.18.0.2 proto bird"), 0);
+  // Without remove6 the mirror stays IPv4-only.
+  {
+    Recorder rec;
+    auto m = RouteMirror::Open({}, rec.Sink());
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(rec.Take(), std::vector<std::string>{SetOf("198.19.1.0/24", "198.18.0.2", kBird)});
+  }
+  Recorder6 rec;
+  auto m = RouteMirror::Open(Bird(), rec.Sink());
+  ASSERT_TRUE(m.ok()) << m.status();
+  RouteMirror& mirror = **m;
+  // The kernel's own IPv6 routes (fe80::/64 and 2001:db8:18::/64 proto kernel, ff00::/8
+  // multicast, the local ones) are not reported.
+  std::vector<std::string> first = rec.Take();
+  std::sort(first.begin(), first.end());
+  std::string v6 = absl::StrFormat("set6 2001:db8:19:1::/64 forward via 2001:db8:18::2 oif %d "
+                                   "proto %d", Vrm0(), kBird);
+  EXPECT_EQ(first,
+            (std::vector<std::string>{SetOf("198.19.1.0/24", "198.18.0.2", kBird), v6}));
+  const KernelRoute* r = mirror.Find6({A6("2001:db8:19:1::"), 64});
+  ASSERT_NE(r, nullptr);
+  EXPECT_TRUE(r->v6);
+  EXPECT_EQ(r->gateway6, A6("2001:db8:18::2"));
+  EXPECT_EQ(mirror.size(), 2u);
+
+  // A link-local gateway (a BGP or OSPFv3 next hop): reported with its oif.
+  ASSERT_EQ(Ip("-6 route add 2001:db8:19:2::/64 via fe80::2 dev vrm0 proto bird"), 0);
+  ASSERT_TRUE(PollUntil(mirror, [&] { return rec.log.size() == 1; }));
+  EXPECT_EQ(rec.Take(), std::vector<std::string>{absl::StrFormat(
+                            "set6 2001:db8:19:2::/64 forward via fe80::2 oif %d proto %d", Vrm0(),
+                            kBird)});
+  ASSERT_EQ(Ip("-6 route add blackhole 2001:db8:19:3::/64 proto bird"), 0);
+  ASSERT_TRUE(PollUntil(mirror, [&] { return rec.log.size() == 1; }));
+  EXPECT_EQ(rec.Take(), std::vector<std::string>{absl::StrFormat(
+                            "set6 2001:db8:19:3::/64 blackhole via :: oif 0 proto %d", kBird)});
+  // Filtered as for IPv4: another protocol, the kernel's.
+  ASSERT_EQ(Ip("-6 route add 2001:db8:19:4::/64 via 2001:db8:18::2 proto static"), 0);
+  ASSERT_EQ(Ip("-6 route del 2001:db8:19:2::/64"), 0);
+  ASSERT_TRUE(PollUntil(mirror, [&] { return rec.log.size() == 1; }));
+  EXPECT_EQ(rec.Take(), std::vector<std::string>{"remove6 2001:db8:19:2::/64"});
+  EXPECT_EQ(mirror.size(), 3u);
+
+  // A resync finds nothing to change.
+  ASSERT_TRUE(mirror.Resync().ok());
+  EXPECT_TRUE(rec.Take().empty());
+  Drain(mirror);
+  EXPECT_TRUE(rec.Take().empty());
+}
+
+TEST_F(RouteMirrorTest, Ipv6ResyncSweepsBothFamilies) {
+  EnableIpv6();
+  Recorder6 rec;
+  auto m = RouteMirror::Open({}, rec.Sink());
+  ASSERT_TRUE(m.ok()) << m.status();
+  RouteMirror& mirror = **m;
+  rec.Take();
+  ASSERT_EQ(Ip("-6 route add 2001:db8:19:5::/64 via 2001:db8:18::2 proto bird"), 0);
+  ASSERT_EQ(Ip("route add 198.19.5.0/24 via 198.18.0.2 proto bird"), 0);
+  ASSERT_TRUE(PollUntil(mirror, [&] { return rec.log.size() == 2; }));
+  rec.Take();
+  // Deleted behind the mirror's back: only a Resync (as after an overflow) can tell.
+  ASSERT_EQ(Ip("-6 route del 2001:db8:19:5::/64"), 0);
+  ASSERT_EQ(Ip("route del 198.19.5.0/24"), 0);
+  usleep(100000);
+  ASSERT_TRUE(mirror.Resync().ok());
+  std::vector<std::string> got = rec.Take();
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"remove 198.19.5.0/24", "remove6 2001:db8:19:5::/64"}));
+  EXPECT_EQ(mirror.size(), 0u);
+  Drain(mirror);  // the notifications, replayed on top of the dump, change nothing
+  EXPECT_TRUE(rec.Take().empty());
 }
 
 }  // namespace

@@ -418,8 +418,7 @@ ports:
 routes:
   - prefix: 2001:db8:ffff::/48
     via: 2001:db8:2::2
-knet:
-  mirror: "off"
+knet: {}
 """
 
 
@@ -437,6 +436,7 @@ class KnetIpv6Test(unittest.TestCase):
             sh("ip", "-n", ns, "addr", "add", addr, "dev", "eth0", "nodad")
             sh("ip", "-n", ns, "-6", "route", "add", "default", "via", gw)
         sh("ip", "-n", t.b, "addr", "add", "2001:db8:ffff::1/128", "dev", "lo")
+        sh("ip", "-n", t.b, "addr", "add", "2001:db8:77::1/128", "dev", "lo")
         cls.router = Router(cls.topo, IPV6_CONFIG)
 
     @classmethod
@@ -463,6 +463,44 @@ class KnetIpv6Test(unittest.TestCase):
         self.assertGreater(after["counters"]["knet_punted"], before["counters"]["knet_punted"])
         self.assertGreater(after["counters"]["knet_routed"], before["counters"]["knet_routed"])
         self.assertEqual(after["knet"]["from_kernel_bad_offload"], 0)
+
+    def kernel_routes(self):
+        routes = json.loads(self.router.ctl("-j", "route", "show").stdout)
+        return {r["prefix"]: r for r in routes if r["origin"] == "kernel"}
+
+    def wait_routes(self, want, timeout=3.0):
+        deadline = time.time() + timeout
+        while True:
+            routes = self.kernel_routes()
+            if want(routes) or time.time() > deadline:
+                return routes
+            time.sleep(0.05)
+
+    def test_a_learned_ipv6_route_forwards_and_its_withdrawal_stops_it(self):
+        route = ("2001:db8:77::/48", "via", "2001:db8:2::2", "proto", "bird")
+        sh("ip", "-n", self.topo.r, "-6", "route", "add", *route)
+        routes = self.wait_routes(lambda r: "2001:db8:77::/48" in r)
+        r = routes["2001:db8:77::/48"]
+        self.assertEqual((r["type"], r["via"], r["port"], r["protocol"], r["installed"]),
+                         ("forward", "2001:db8:2::2", "b", "bird", True))
+        sh("ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:77::1", ns=self.topo.a)
+        sh("ip", "-n", self.topo.r, "-6", "route", "del", *route)
+        routes = self.wait_routes(lambda r: "2001:db8:77::/48" not in r)
+        self.assertNotIn("2001:db8:77::/48", routes)
+        r = sh("ping", "-6", "-c", "1", "-W", "1", "2001:db8:77::1", ns=self.topo.a, check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_an_ipv6_route_via_a_link_local_gateway_is_listed_not_installed(self):
+        sh("ip", "-n", self.topo.r, "-6", "route", "add", "2001:db8:78::/48", "via", "fe80::2",
+           "dev", "knet0", "proto", "bird")
+        try:
+            routes = self.wait_routes(lambda r: "2001:db8:78::/48" in r)
+            r = routes["2001:db8:78::/48"]
+            self.assertEqual((r["via"], r["installed"], r["reason"]),
+                             ("fe80::2", False,
+                              "link-local gateway: the dataplane cannot tell which interface"))
+        finally:
+            sh("ip", "-n", self.topo.r, "-6", "route", "del", "2001:db8:78::/48")
 
 
 RATE_CONFIG = BASE + """
