@@ -86,6 +86,22 @@ start_vrouterd() {
 }
 
 # Sets `result` (Mpps) and `cpu` (the worker's CPU share) of one window of vrouterd on $config,
+# One measuring window of the running vrouterd ($child), run $1: its stats at both ends in
+# $tmp/a.json and $tmp/b.json, each timed at the midpoint of its request (a request takes
+# milliseconds), as t0 and t1; the worker's CPU share over the window in `cpu`.
+sample_window() {
+  c0=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
+  t0=$EPOCHREALTIME
+  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/a.json"
+  t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
+  sleep "$window"
+  t1=$EPOCHREALTIME
+  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/b.json"
+  t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
+  c1=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
+  cpu=$(share "$c0" "$c1" "$t0" "$t1")
+}
+
 # run $1; with $2 and $3, scrapes path $2 of its metrics endpoint ($metrics_port) every $3 s.
 run_vrouterd() {
   local log=$tmp/vrouterd.$1.log t0 t1 c0 c1
@@ -111,17 +127,7 @@ run_vrouterd() {
       done ) &
     scraper=$!
   fi
-  # Each sample is timed at the midpoint of its request; a request takes milliseconds.
-  c0=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
-  t0=$EPOCHREALTIME
-  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/a.json"
-  t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
-  sleep "$window"
-  t1=$EPOCHREALTIME
-  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/b.json"
-  t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
-  c1=$(worker_ns "$child") || die "vrouterd run $1: cannot read the worker's CPU time"
-  cpu=$(share "$c0" "$c1" "$t0" "$t1")
+  sample_window "$1"
   stop_scraper
   stop_child
   # Only packets that left port out count; a window that forwarded nothing, or that dropped
@@ -195,16 +201,7 @@ run_vrouterd_counted() {
     echo "bench: warning: vrouterd runs without hugepages; its rate is not comparable" >&2
   fi
   sleep "$warmup"
-  c0=$(worker_ns "$child") || die "vrouterd run $2: cannot read the worker's CPU time"
-  t0=$EPOCHREALTIME
-  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/a.json"
-  t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
-  sleep "$window"
-  t1=$EPOCHREALTIME
-  "$build/vrouterctl" -j -s "$sock" stats >"$tmp/b.json"
-  t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", (a + b) / 2 }')
-  c1=$(worker_ns "$child") || die "vrouterd run $2: cannot read the worker's CPU time"
-  cpu=$(share "$c0" "$c1" "$t0" "$t1")
+  sample_window "$2"
   stop_child
   result=$("$python" - "$tmp/a.json" "$tmp/b.json" "$t0" "$t1" "$counter" "$tmp/drops.$2" <<'EOF'
 import json, sys
