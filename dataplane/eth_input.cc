@@ -7,7 +7,7 @@
 namespace vr::dataplane {
 
 rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
-                               Tally* rx, IngressVif* in) {
+                               Tally* rx, IngressVif* in, rte_ipv6_hdr** ip6) {
   m->port = port;  // PMDs set it too; tests and InQ re-injection may not
   SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
@@ -58,7 +58,7 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
   }
   if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
     if (likely(fib6_ != nullptr)) {
-      Ip6Input(m, group);
+      *ip6 = reinterpret_cast<rte_ipv6_hdr*>(eth + 1);
     } else {
       Drop(m, DropReason::kEthertypeUnsupported);
     }

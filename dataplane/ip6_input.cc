@@ -21,42 +21,60 @@ bool ForControl(const rte_ipv6_hdr* ip, uint32_t avail) {
 
 }  // namespace
 
-void Worker::Ip6Input(rte_mbuf* m, bool link_group) {
-  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, sizeof(rte_ether_hdr));
+bool Worker::Ip6Input(rte_mbuf* m, rte_ipv6_hdr* ip) {
   uint32_t l3_len = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr);
-  if (DropReason r = Ip6Check(ip, l3_len); unlikely(r != kIp6Ok)) return Drop(m, r);
+  if (DropReason r = Ip6Check(ip, l3_len); unlikely(r != kIp6Ok)) {
+    Drop(m, r);
+    return false;
+  }
   uint32_t total = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
   if (unlikely(total < l3_len)) rte_pktmbuf_trim(m, l3_len - total);
   uint32_t avail = total - sizeof(rte_ipv6_hdr);
   const auto* src = reinterpret_cast<const uint8_t*>(&ip->src_addr);
   const auto* dst = reinterpret_cast<const uint8_t*>(&ip->dst_addr);
+  // One branch for the common packet: global unicast both ways, no hop-by-hop header. Every
+  // class below starts with a first byte of 0x00 (unspecified, loopback), 0xfe (link-local) or
+  // 0xff (multicast), or has next header 0.
+  bool unusual = src[0] == 0xff || src[0] == 0 || dst[0] >= 0xfe || dst[0] == 0 ||
+                 ip->proto == kIp6NextHopByHop;
+  if (likely(!unusual)) return true;
+  // A unicast IPv6 packet in a link-layer multicast frame is routed like any other.
   if (unlikely(Ip6Multicast(src) || Ip6Loopback(src))) {
-    return Drop(m, DropReason::kIp6MartianSource);
+    Drop(m, DropReason::kIp6MartianSource);
+    return false;
   }
   if (unlikely(Ip6Multicast(dst))) {
     // Link-scope groups: the router's all-nodes, all-routers and solicited-node memberships,
     // whose ICMPv6 is neighbour discovery. No multicast routing beyond that.
     if (Ip6MulticastScope(dst) == 2 && ForControl(ip, avail)) {
       counters_.Count(Event::kNdFramesPunted);
-      return Punt(XqAction::kNdFrame, m);
+      Punt(XqAction::kNdFrame, m);
+      return false;
     }
-    return Drop(m, DropReason::kIp6Multicast);
+    Drop(m, DropReason::kIp6Multicast);
+    return false;
   }
-  (void)link_group;  // a unicast IPv6 packet in a broadcast frame is routed like any other
-  if (unlikely(Ip6Unspecified(src))) return Drop(m, DropReason::kIp6MartianSource);
+  if (unlikely(Ip6Unspecified(src))) {
+    Drop(m, DropReason::kIp6MartianSource);
+    return false;
+  }
   if (unlikely(Ip6Loopback(dst) || Ip6Unspecified(dst))) {
-    return Drop(m, DropReason::kIp6MartianDestination);
+    Drop(m, DropReason::kIp6MartianDestination);
+    return false;
   }
   if (unlikely(ip->proto == kIp6NextHopByHop)) {
     uint32_t pointer = 0;
     switch (Ip6HopByHop(reinterpret_cast<const uint8_t*>(ip + 1), avail, &pointer)) {
       case HbhVerdict::kMalformed:
-        return Drop(m, DropReason::kIp6BadExtension);
+        Drop(m, DropReason::kIp6BadExtension);
+        return false;
       case HbhVerdict::kDiscard:
-        return Drop(m, DropReason::kIp6HbhDiscard);
+        Drop(m, DropReason::kIp6HbhDiscard);
+        return false;
       case HbhVerdict::kParamProblem:
         counters_.Drop(DropReason::kIp6HbhParamProblem);
-        return Icmp6Error(m, kIcmp6ParamProblem, 2, uint32_t(sizeof(rte_ipv6_hdr)) + pointer);
+        Icmp6Error(m, kIcmp6ParamProblem, 2, uint32_t(sizeof(rte_ipv6_hdr)) + pointer);
+        return false;
       default:
         break;
     }
@@ -65,12 +83,17 @@ void Worker::Ip6Input(rte_mbuf* m, bool link_group) {
     // Only ever for this link: the router's own link-local address, which control knows.
     if (ip->proto == kIp6NextIcmp) {
       counters_.Count(Event::kNdFramesPunted);
-      return Punt(XqAction::kNdFrame, m);
+      Punt(XqAction::kNdFrame, m);
+    } else {
+      Drop(m, DropReason::kIp6LinkLocal);
     }
-    return Drop(m, DropReason::kIp6LinkLocal);
+    return false;
   }
-  uint32_t nh;
-  if (unlikely(!fib6_->Lookup(dst, &nh))) {
+  return true;
+}
+
+void Worker::Ip6Route(rte_mbuf* m, rte_ipv6_hdr* ip, uint32_t nh) {
+  if (unlikely(nh == Fib6::kNoRoute)) {
     counters_.Drop(DropReason::kIp6NoRoute);
     return Icmp6Error(m, kIcmp6DestUnreachable, 0 /* no route */, 0);
   }

@@ -82,22 +82,37 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
   }
 
-  // Three passes: parse and validate, look every destination up at once, then act per packet.
-  // The middle pass is why: route table loads of different packets overlap rather than each
-  // packet waiting on its own chain of misses.
+  // Three passes: parse and validate, look every destination up at once (per family), then act
+  // per packet. The middle pass is why: route table loads of different packets overlap rather
+  // than each packet waiting on its own chain of misses.
   rte_mbuf* ms[kBurst];
   rte_ipv4_hdr* ips[kBurst];
   uint32_t dst[kBurst];
   uint32_t nh[kBurst];
   uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
   uint32_t k = 0;
+  rte_mbuf* ms6[kBurst];
+  rte_ipv6_hdr* ips6[kBurst];
+  uint8_t dst6[kBurst][16];
+  uint32_t nh6[kBurst];
+  uint32_t k6 = 0;
   Tally rx;
   IngressVif in;
   for (uint16_t i = 0; i < n; ++i) {
     bool group = false;
     Classified c = subinterfaces ? cls[i] : Classified{port, 0};
-    rte_ipv4_hdr* ip = EthInput(port, pkts[i], c, &group, &rx, &in);
-    if (ip == nullptr || !Ip4Input(pkts[i], ip)) continue;
+    rte_ipv6_hdr* ip6 = nullptr;
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], c, &group, &rx, &in, &ip6);
+    if (ip == nullptr) {
+      if (ip6 != nullptr && Ip6Input(pkts[i], ip6)) {
+        ms6[k6] = pkts[i];
+        ips6[k6] = ip6;
+        memcpy(dst6[k6], &ip6->dst_addr, 16);
+        ++k6;
+      }
+      continue;
+    }
+    if (!Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;
     dst[k] = rte_be_to_cpu_32(ip->dst_addr);
@@ -105,7 +120,8 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     ++k;
   }
   Flush(&rx, true);
-  fib_->LookupBulk(dst, nh, k);
+  if (k != 0) fib_->LookupBulk(dst, nh, k);
+  if (k6 != 0) fib6_->LookupBulk(dst6, nh6, k6);
 
   // The common case, forwarded to a resolved neighbour within the egress MTU, is done right here
   // with its counter summed per burst; anything else takes the stage functions, which apply the
@@ -115,11 +131,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint32_t forwarded = 0;
   bool one_port = true;
   Tally tx;
-  // The egress vif's effective MTU and whether it may send at all (up, not impaired, its parent
-  // up), read once per vif per burst rather than per packet: a burst usually leaves by one vif,
-  // and a settings change is seen from the next burst, microseconds later.
-  uint32_t out_vif = kNoCachedVif;
-  uint32_t out_mtu = 0;  // 0 when the vif may not send: no packet fits
+  Egress egress;
   for (uint32_t j = 0; j < k; ++j) {
     rte_mbuf* m = ms[j];
     rte_ipv4_hdr* ip = ips[j];
@@ -129,13 +141,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       const Nexthop& h = fib_->nexthop(idx);
       uint64_t l2 = h.l2.load(std::memory_order_acquire);
       const VifView& out = vifs_->vif(h.vif);
-      if (unlikely(h.vif != out_vif)) {
-        const GroupView& og = vifs_->group(out.group.load(std::memory_order_relaxed));
-        bool can_send = Effective(out.up, og.up) && Effective(out.impair, og.impair) == 0 &&
-                        (out.tag_bytes == 0 || vifs_->Up(vifs_->vif(out.port)));
-        out_vif = h.vif;
-        out_mtu = can_send ? Effective(out.mtu, og.mtu) : 0;
-      }
+      uint32_t out_mtu = EgressMtu(&egress, h.vif);
       uint16_t len = rte_be_to_cpu_16(ip->total_length);
       if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
                  len <= out_mtu)) {
@@ -153,9 +159,41 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
     Ip4Route(m, ip, idx, group);
   }
+  const uint32_t forwarded4 = forwarded;
+  // IPv6 the same way: the checks Ip6Forward makes, in the order it makes them, with a
+  // link-local source (first byte 0xfe; the exact test is Ip6Forward's) left to it.
+  for (uint32_t j = 0; j < k6; ++j) {
+    rte_mbuf* m = ms6[j];
+    rte_ipv6_hdr* ip = ips6[j];
+    uint32_t idx = nh6[j];
+    if (likely(idx != Fib6::kNoRoute)) {
+      const Nexthop& h = fib_->nexthop(idx);
+      uint64_t l2 = h.l2.load(std::memory_order_acquire);
+      const VifView& out = vifs_->vif(h.vif);
+      uint32_t out_mtu = EgressMtu(&egress, h.vif);
+      uint32_t len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
+      if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->hop_limits > 1 &&
+                 len <= out_mtu && reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
+        ip->hop_limits--;
+        if (unlikely(!used_[idx])) used_[idx] = 1;
+        auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+        WriteEthernet(eth, l2, out);
+        eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+        if (out.tag_bytes != 0) PushTags(m, out);
+        Count(&tx, h.vif, rte_pktmbuf_pkt_len(m), false);
+        fwd[forwarded] = m;
+        out_port[forwarded] = out.port;
+        one_port &= out.port == out_port[0];
+        ++forwarded;
+        continue;
+      }
+    }
+    Ip6Route(m, ip, idx);
+  }
   Flush(&tx, false);
   if (forwarded == 0) return;
-  counters_.Count(Event::kIp4Forwarded, forwarded);
+  if (forwarded4 != 0) counters_.Count(Event::kIp4Forwarded, forwarded4);
+  if (forwarded != forwarded4) counters_.Count(Event::kIp6Forwarded, forwarded - forwarded4);
   // Usually the whole burst leaves by one port: append it as a block, not packet by packet.
   if (one_port) {
     TxBuffer& b = tx_[out_port[0]];

@@ -142,9 +142,28 @@ class Worker {
     bool up = false;
     uint32_t impair = 0;
   };
-  // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted or dropped.
+  // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted, dropped, or
+  // is IPv6: then `*ip6` is set to its header (the caller's to check, left alone otherwise).
   rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
-                         Tally* rx, IngressVif* in);
+                         Tally* rx, IngressVif* in, rte_ipv6_hdr** ip6);
+  // The egress vif's effective MTU and whether it may send at all (up, not impaired, its parent
+  // up), read once per vif per burst rather than per packet: a burst usually leaves by one vif,
+  // and a settings change is seen from the next burst, microseconds later.
+  struct Egress {
+    uint32_t vif = kNoCachedVif;
+    uint32_t mtu = 0;  // 0 when the vif may not send: no packet fits
+  };
+  uint32_t EgressMtu(Egress* e, uint32_t vif) const {
+    if (unlikely(vif != e->vif)) {
+      const VifView& out = vifs_->vif(vif);
+      const GroupView& og = vifs_->group(out.group.load(std::memory_order_relaxed));
+      bool can_send = Effective(out.up, og.up) && Effective(out.impair, og.impair) == 0 &&
+                      (out.tag_bytes == 0 || vifs_->Up(vifs_->vif(out.port)));
+      e->vif = vif;
+      e->mtu = can_send ? Effective(out.mtu, og.mtu) : 0;
+    }
+    return e->mtu;
+  }
   // A tagged frame: drops it when its tags named no vif, or takes them out. Returns kNoVif when
   // dropped.
   uint32_t Untag(rte_mbuf* m, Classified c);
@@ -161,8 +180,11 @@ class Worker {
   // A packet for the router that the dataplane does not answer: up to the kernel, within the
   // rate and the backlog bound.
   void ToKernel(rte_mbuf* m);
-  // IPv6 (ip6_input.cc, icmp6.cc), per packet: `link_group` when the frame was multicast.
-  void Ip6Input(rte_mbuf* m, bool link_group);
+  // IPv6 (ip6_input.cc, icmp6.cc). Ip6Input checks a packet before the burst's route lookup
+  // and returns false when it was punted or dropped; Ip6Route takes it on from the lookup when
+  // the fast path in ProcessBurst does not.
+  bool Ip6Input(rte_mbuf* m, rte_ipv6_hdr* ip);
+  void Ip6Route(rte_mbuf* m, rte_ipv6_hdr* ip, uint32_t nh);
   void Ip6Local(rte_mbuf* m, rte_ipv6_hdr* ip);
   void Ip6Forward(rte_mbuf* m, rte_ipv6_hdr* ip, uint32_t nh_index);
   void Ip6Output(rte_mbuf* m, uint32_t nh_index);

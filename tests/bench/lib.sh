@@ -77,7 +77,7 @@ start_vrouterd() {
   "$build/vrouterd" --config "$1" >"$2" 2>&1 &
   child=$!
   for i in $(seq 6000); do
-    grep -q 'forwarding:' "$2" && return 0
+    grep -qs 'forwarding:' "$2" && return 0  # -s: the background shell may not have made it yet
     kill -0 "$child" 2>/dev/null || { show_log "$2"; die "vrouterd ($1) exited during start-up"; }
     sleep 0.01
   done
