@@ -34,14 +34,55 @@ void Router::PublishInterfaceDirectory() {
   interface_metrics_->Publish(std::move(dir));
 }
 
+namespace {
+
+void Add(dataplane::VifCounters* to, const dataplane::VifCounters& c, int64_t sign) {
+  to->rx_packets += sign * c.rx_packets;
+  to->rx_bytes += sign * c.rx_bytes;
+  to->tx_packets += sign * c.tx_packets;
+  to->tx_bytes += sign * c.tx_bytes;
+  to->drops += sign * c.drops;
+  to->impaired += sign * c.impaired;
+}
+
+}  // namespace
+
+dataplane::VifCounters Router::SlotCounters(uint32_t slot) const {
+  dataplane::VifCounters sum;
+  for (const auto& w : workers_) {
+    const dataplane::VifCounters& c = w->group_counters(slot);
+    dataplane::VifCounters read{ReadCounter(c.rx_packets), ReadCounter(c.rx_bytes),
+                                ReadCounter(c.tx_packets), ReadCounter(c.tx_bytes),
+                                ReadCounter(c.drops),      ReadCounter(c.impaired)};
+    Add(&sum, read, 1);
+  }
+  if (auto it = slot_baseline_.find(slot); it != slot_baseline_.end()) Add(&sum, it->second, -1);
+  return sum;
+}
+
+dataplane::VifCounters Router::GroupCounters(uint32_t group) const {
+  dataplane::VifCounters sum;
+  if (auto it = group_kept_.find(group); it != group_kept_.end()) sum = it->second;
+  if (uint32_t slot = vifs_->GroupSlot(group); slot != ~0u) Add(&sum, SlotCounters(slot), 1);
+  return sum;
+}
+
+void Router::ReleaseGroupSlot(uint32_t group, uint32_t slot) {
+  // Packets a worker was still counting against the slot as it was freed land in the next
+  // group's first reading: a handful, and only at the moment of the change.
+  dataplane::VifCounters counted = SlotCounters(slot);
+  Add(&group_kept_[group], counted, 1);
+  Add(&slot_baseline_[slot], counted, 1);
+}
+
 void Router::PublishMetrics() {
   if (metrics_ == nullptr) return;
   if (interface_metrics_ != nullptr) PublishInterfaceDirectory();
   MetricsBuilder b;
   b.Gauge("vrouter_build_info", "vrouter version; always 1").Add({{"version", VR_VERSION}}, 1);
 
-  // Ports, and groups: a group's counters are its member vifs', summed over workers (a port's
-  // vif counts its untagged traffic, each sub-interface its own).
+  // Ports, and groups: a group counts what its interfaces (a port's vif: its untagged traffic;
+  // each sub-interface its own) did while they were its members, summed over workers.
   struct Sums {
     double rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0, impaired = 0;
   };
@@ -53,22 +94,19 @@ void Router::PublishMetrics() {
     std::string group = config::GroupName(config_, vifs_->record(id)->group);
     stats.push_back({{{"port", ps.port->name()}, {"group", group}}, ps.port->Stats()});
   }
-  auto add_vifs = [&](uint32_t group, uint32_t first, uint32_t count) {
+  auto add_group = [&](uint32_t group) {
+    dataplane::VifCounters c = GroupCounters(group);
     Sums& g = groups[config::GroupName(config_, group)];
-    for (const auto& w : workers_) {
-      for (uint32_t id = first; id < first + count; ++id) {
-        const dataplane::VifCounters& c = w->vif_counters(id);
-        g.rx_packets += double(ReadCounter(c.rx_packets));
-        g.rx_bytes += double(ReadCounter(c.rx_bytes));
-        g.tx_packets += double(ReadCounter(c.tx_packets));
-        g.tx_bytes += double(ReadCounter(c.tx_bytes));
-        g.drops += double(ReadCounter(c.drops));
-        g.impaired += double(ReadCounter(c.impaired));
-      }
-    }
+    g.rx_packets = double(c.rx_packets);
+    g.rx_bytes = double(c.rx_bytes);
+    g.tx_packets = double(c.tx_packets);
+    g.tx_bytes = double(c.tx_bytes);
+    g.drops = double(c.drops);
+    g.impaired = double(c.impaired);
   };
-  for (const auto& [id, r] : vifs_->records()) add_vifs(r.group, id, 1);
-  for (const auto& [first, blk] : vifs_->blocks()) add_vifs(blk.group, first, blk.count);
+  for (const auto& g : config_.groups) add_group(g.id);
+  for (const auto& [id, r] : vifs_->records()) add_group(r.group);
+  for (const auto& [first, blk] : vifs_->blocks()) add_group(blk.group);
   auto per_port = [&](const char* name, const char* help, auto field) {
     b.Counter(name, help);
     for (const auto& [labels, s] : stats) b.Add(labels, double(field(s)));

@@ -85,6 +85,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   vift_ = std::make_unique<dataplane::VifTable>();
   if (!vift_->ok()) return absl::ResourceExhaustedError("cannot map the vif table");
   vifs_ = std::make_unique<Vifs>(vift_.get(), [this] { Synchronize(); });
+  vifs_->set_slot_released([this](uint32_t group, uint32_t slot) { ReleaseGroupSlot(group, slot); });
 
   ports_.resize(RTE_MAX_ETHPORTS);
   for (const auto& pc : cfg.ports) {

@@ -227,6 +227,14 @@ class Router {
   uint64_t kernel_unresolved_ = 0;  // kernel routes the dataplane could not install
   std::unique_ptr<ControlSocket> socket_;
   std::unique_ptr<MetricsServer> metrics_;
+  // metrics_export.cc. A group's counters: what it kept from slots it gave back, plus its
+  // current slot's, summed over workers, less what that slot counted for the groups that held
+  // it before. Series only grow while vrouterd runs, whatever the members do.
+  dataplane::VifCounters GroupCounters(uint32_t group) const;
+  dataplane::VifCounters SlotCounters(uint32_t slot) const;
+  void ReleaseGroupSlot(uint32_t group, uint32_t slot);
+  absl::flat_hash_map<uint32_t, dataplane::VifCounters> slot_baseline_;  // by slot
+  absl::flat_hash_map<uint32_t, dataplane::VifCounters> group_kept_;     // by group id
   // /metrics/interfaces, when metrics.interfaces asks for it; rebuilt when this key changes.
   std::shared_ptr<InterfaceMetrics> interface_metrics_;
   std::tuple<uint64_t, uint64_t, uint32_t> interface_directory_key_{~0ull, 0, 0};

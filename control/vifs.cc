@@ -24,7 +24,7 @@ absl::StatusOr<uint32_t> Vifs::AcquireGroup(uint32_t group) {
       slot = next_slot_++;
     } else {
       return absl::ResourceExhaustedError(
-          absl::StrFormat("more than %u groups in use", dataplane::kMaxGroupSlots));
+          absl::StrFormat("more than %u groups in use", dataplane::kMaxGroupSlots - 1));
     }
     dataplane::GroupView& g = table_->group(slot);
     g.mtu.store(0);
@@ -41,6 +41,7 @@ void Vifs::ReleaseGroup(uint32_t group) {
   if (it == groups_.end()) return;
   if (--it->second.members == 0 && !it->second.settings) {
     // No vif names the slot any more; it is reused only by a group set up from scratch.
+    if (slot_released_) slot_released_(it->first, it->second.slot);
     free_slots_.push_back(it->second.slot);
     groups_.erase(it);
   }
@@ -450,6 +451,7 @@ absl::Status Vifs::SetGroup(uint32_t group, const VifSettings& settings) {
   ReleaseProfile(uint32_t(old_imp));
   it->second.settings = any;
   if (!any && it->second.members == 0) {
+    if (slot_released_) slot_released_(it->first, it->second.slot);
     free_slots_.push_back(it->second.slot);
     groups_.erase(it);
   }

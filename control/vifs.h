@@ -77,6 +77,12 @@ class Vifs {
   // after one, so no worker reads a profile while it changes.
   Vifs(dataplane::VifTable* table, std::function<void()> synchronize)
       : table_(table), synchronize_(std::move(synchronize)) {}
+  // Called with (group, slot) when a group gives its slot back (no member and no settings
+  // left): the workers' counters of the slot hold the group's traffic so far, which the group
+  // keeps and the slot's next group must not show.
+  void set_slot_released(std::function<void(uint32_t, uint32_t)> fn) {
+    slot_released_ = std::move(fn);
+  }
 
   dataplane::VifTable& table() { return *table_; }
   const dataplane::VifTable& table() const { return *table_; }
@@ -158,7 +164,10 @@ class Vifs {
   };
   absl::flat_hash_map<uint32_t, GroupUse> groups_;
   std::vector<uint32_t> free_slots_;
-  uint32_t next_slot_ = 0;
+  // Slot 0 is no group's: the slot of every vif id not in use (all-zero views), so the drops a
+  // worker counts against such an id (the knet vif's, say) reach no group's counters.
+  uint32_t next_slot_ = 1;
+  std::function<void(uint32_t, uint32_t)> slot_released_;
   struct ProfileUse {
     config::ImpairmentConfig config;
     uint64_t refs = 0;

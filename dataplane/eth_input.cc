@@ -45,9 +45,7 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     return nullptr;
   }
   if (uint32_t imp = in->impair; unlikely(imp != 0) && Impaired(imp)) {
-    counters_.Count(Event::kImpairmentDropped);
-    vif_counters_[vif].impaired++;
-    vif_counters_[vif].drops++;
+    CountImpaired(vif);
     rte_pktmbuf_free(m);
     return nullptr;
   }

@@ -47,7 +47,7 @@ void Worker::Fragment(rte_mbuf* m, uint32_t vif, uint64_t l2) {
   rte_pktmbuf_free(m);
   if (n < 0) {
     counters_.Drop(n == -ENOMEM ? DropReason::kNbufExhausted : DropReason::kIp4FragFailed);
-    vif_counters_[in_vif].drops++;
+    CountDrops(in_vif & (kMaxVifs - 1), 1);
     return;
   }
   for (int32_t i = 0; i < n; ++i) {

@@ -15,6 +15,7 @@ Worker::Worker(const WorkerSetup& setup)
       fib6_(setup.fib6),
       vifs_(setup.vifs),
       vif_counters_(kMaxVifs),
+      group_counters_(kMaxGroupSlots),
       rng_(kMaxImpairProfiles),
       icmp_bucket_(setup.icmp_rate, setup.icmp_burst),
       knet_bucket_(setup.knet_rate, setup.knet_burst),
@@ -43,7 +44,7 @@ int Worker::Run() {
       const VifView& pv = vifs_->vif(port);
       if (unlikely(!vifs_->Up(pv))) {
         counters_.Drop(DropReason::kPortDown, n);
-        vif_counters_[port].drops += n;
+        CountDrops(port, n);
         rte_pktmbuf_free_bulk(pkts, n);
         continue;
       }
@@ -255,16 +256,15 @@ void Worker::Send(uint32_t vif, rte_mbuf* m) {
     return Drop(m, vif == out.port ? DropReason::kPortDown : DropReason::kVifDown);
   }
   if (uint32_t imp = vifs_->Impairment(out); unlikely(imp != 0) && Impaired(imp)) {
-    counters_.Count(Event::kImpairmentDropped);
-    vif_counters_[vif].impaired++;
-    vif_counters_[vif].drops++;
+    CountImpaired(vif);
     rte_pktmbuf_free(m);
     return;
   }
   if (out.tag_bytes != 0) PushTags(m, out);
-  VifCounters& vc = vif_counters_[vif];
-  vc.tx_packets++;
-  vc.tx_bytes += rte_pktmbuf_pkt_len(m);
+  for (VifCounters* c : {&vif_counters_[vif], &GroupCounters(vif)}) {
+    c->tx_packets++;
+    c->tx_bytes += rte_pktmbuf_pkt_len(m);
+  }
   Transmit(out.port, m);
 }
 

@@ -80,6 +80,8 @@ class Worker {
 
   const CoreCounters& counters() const { return counters_; }
   const VifCounters& vif_counters(uint32_t vif) const { return vif_counters_[vif]; }
+  // By group slot (VifView::group): what the group's members did while they were its members.
+  const VifCounters& group_counters(uint32_t slot) const { return group_counters_[slot]; }
   uint32_t index() const { return setup_.index; }
   // Next hops used since control last cleared the flag (control ages ARP entries by it).
   uint8_t* used_flags() { return used_.data(); }
@@ -115,6 +117,7 @@ class Worker {
   // one's store.
   struct Tally {
     uint32_t vif = kNoCachedVif;
+    uint32_t group = 0;  // the vif's group slot
     uint32_t packets = 0;
     uint64_t bytes = 0;
   };
@@ -122,6 +125,7 @@ class Worker {
     if (unlikely(vif != t->vif)) {
       Flush(t, rx);
       t->vif = vif;
+      t->group = vifs_->vif(vif).group.load(std::memory_order_relaxed);
     }
     t->packets++;
     t->bytes += bytes;
@@ -131,6 +135,9 @@ class Worker {
     VifCounters& vc = vif_counters_[t->vif];
     (rx ? vc.rx_packets : vc.tx_packets) += t->packets;
     (rx ? vc.rx_bytes : vc.tx_bytes) += t->bytes;
+    VifCounters& gc = group_counters_[t->group];
+    (rx ? gc.rx_packets : gc.tx_packets) += t->packets;
+    (rx ? gc.rx_bytes : gc.tx_bytes) += t->bytes;
     t->packets = 0;
     t->bytes = 0;
   }
@@ -202,8 +209,26 @@ class Worker {
   void Punt(XqAction action, rte_mbuf* m);
   void Drop(rte_mbuf* m, DropReason reason) {
     counters_.Drop(reason);
-    vif_counters_[PacketVif(m) & (kMaxVifs - 1)].drops++;
+    CountDrops(PacketVif(m) & (kMaxVifs - 1), 1);
     rte_pktmbuf_free(m);
+  }
+  // A vif's counters move with its group's: a group counts what its members did while they
+  // were its members, so its series only grow, and a scrape reads a line per group rather than
+  // one per member (reading 65,536 members' lines, which this core writes, cost forwarding 2-4%
+  // at ten scrapes a second).
+  VifCounters& GroupCounters(uint32_t vif) {
+    return group_counters_[vifs_->vif(vif).group.load(std::memory_order_relaxed)];
+  }
+  void CountDrops(uint32_t vif, uint32_t n) {
+    vif_counters_[vif].drops += n;
+    GroupCounters(vif).drops += n;
+  }
+  void CountImpaired(uint32_t vif) {
+    counters_.Count(Event::kImpairmentDropped);
+    for (VifCounters* c : {&vif_counters_[vif], &GroupCounters(vif)}) {
+      c->impaired++;
+      c->drops++;
+    }
   }
 
   struct TxBuffer {
@@ -218,6 +243,7 @@ class Worker {
   VifTable* vifs_;
   CoreCounters counters_;
   LazyArray<VifCounters> vif_counters_;
+  LazyArray<VifCounters> group_counters_;  // by group slot
   struct Rng {
     uint64_t state = 0;
     uint32_t generation = ~0u;

@@ -564,6 +564,38 @@ class MetricsTest(RouterTestCase):
         self.assertLessEqual(excess[0][1], 0)
         self.assertEqual(self.prom.value('vrouter_group_interfaces{group="customers"}'), 1)
 
+    def test_moved_port_leaves_its_counts_with_its_old_group(self):
+        # A group counts what its interfaces did while they were its members: when port b moves
+        # to a new group, customers keeps its count (never reset, never decreasing), the new
+        # group counts only what came after, and back in customers b adds to what it had.
+        cust = 'vrouter_group_transmit_packets_total{group="customers"}'
+        transit = 'vrouter_group_transmit_packets_total{group="transit"}'
+        self.assertGreater(self.send_udp_a_to_b(20), 0)
+        before = self.values([cust])
+        self.assertGreater(before[cust], 0)
+        with open(self.router.config) as f:
+            good = f.read()
+        moved = good.replace("    group: customers\n", "    group: transit\n").replace(
+            "groups:\n", "groups:\n  - id: 11\n    name: transit\n")
+        self.assertNotEqual(moved, good)
+        try:
+            with open(self.router.config, "w") as f:
+                f.write(moved)
+            self.assertEqual(self.router.ctl("reload", check=False).returncode, 0)
+            self.assertEqual(self.send_udp_a_to_b(100), 100)
+            during = self.values([cust, transit])
+            self.assertEqual(during[cust], before[cust])
+            self.assertGreaterEqual(during[transit], 100)
+            self.assertLess(during[transit], 105, "only what b sent while in transit")
+        finally:
+            with open(self.router.config, "w") as f:
+                f.write(good)
+            self.assertEqual(self.router.ctl("reload", check=False).returncode, 0)
+        self.assertEqual(self.send_udp_a_to_b(50), 50)
+        after = self.values([cust])
+        self.assertGreaterEqual(after[cust] - during[cust], 50)
+        self.assertLess(after[cust] - during[cust], 55)
+
     def test_reloads_are_counted_by_result(self):
         ok = 'vrouter_config_reloads_total{result="success"}'
         bad = 'vrouter_config_reloads_total{result="failure"}'
