@@ -112,19 +112,16 @@ run_vrouterd() {
   fi
   sleep "$warmup"
   if [ -n "${2:-}" ]; then
-    # Scrapes of path $2 every $3 seconds through the window, each timed by curl (request to
-    # last byte) into $tmp/scrape$2.times with / as _. A scrape that fails is recorded, so the
-    # cost is never measured on fewer than asked.
-    # The scraper stays on lcore 0's core (the control lcore's, where the endpoint's threads run
-    # too): Prometheus runs on another machine, so a curl on the worker's core would measure the
+    # Scrapes of path $2 every $3 seconds through the window, each timed (request to last byte)
+    # into $tmp/scrape$2.times with / as _. A scrape that fails is recorded, so the cost is never
+    # measured on fewer than asked. One process over a kept-alive connection, as Prometheus
+    # scrapes: a curl forked per scrape cost this 2-core machine more than the scrape did. It
+    # stays on lcore 0's core (the control lcore's, where the endpoint's threads run too):
+    # Prometheus runs on another machine, so a scraper on the worker's core would measure the
     # scraper, not the router.
     local times=$tmp/scrape${2//\//_}
-    ( taskset -p -c 0 "$BASHPID" >/dev/null
-      while :; do
-        curl -sf -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$metrics_port$2" \
-          >>"$times.times" || echo failed >>"$times.failed"
-        sleep "$3"
-      done ) &
+    taskset -c 0 "$python" "$root/tests/bench/scrape.py" "http://127.0.0.1:$metrics_port$2" "$3" \
+      "$times.times" "$times.failed" &
     scraper=$!
   fi
   sample_window "$1"

@@ -154,7 +154,7 @@ for r in $(seq "$runs"); do
 done
 for path in _metrics _metrics_interfaces; do
   [ -s "$tmp/scrape$path.times" ] || die "no scrape of ${path//_//} answered"
-  [ ! -e "$tmp/scrape$path.failed" ] || die "$(wc -l <"$tmp/scrape$path.failed") scrapes of ${path//_//} failed"
+  [ ! -s "$tmp/scrape$path.failed" ] || die "$(wc -l <"$tmp/scrape$path.failed") scrapes of ${path//_//} failed"
 done
 
 # shellcheck disable=SC2086  # the per-size lists are space-separated on purpose
