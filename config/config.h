@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 
 namespace vr::config {
@@ -56,6 +57,10 @@ struct Ip6Prefix {
 Ip6Prefix NetworkOf6(const Ip6Prefix& p);  // host bits cleared
 bool Contains6(const Ip6Prefix& p, const Ip6Addr& a);
 bool IsLinkLocal6(const Ip6Addr& a);  // fe80::/10
+// An IPv6 address as one 128-bit number (the first byte the most significant), for the
+// arithmetic of templates (member i's address is member 0's + i * step).
+absl::uint128 Ip6Value(const Ip6Addr& a);
+Ip6Addr Ip6FromValue(absl::uint128 v);
 
 // Interface groups, as the kernel's IFLA_GROUP and iproute2's /etc/iproute2/group have them: every
 // port is in exactly one group (0, "default", unless told otherwise), and commands such as
@@ -88,8 +93,10 @@ struct TagRange {
 
 // Creates the members of a group in bulk: one vlan vif per id of `vlan` on port `parent`, or with
 // `inner` set one qinq vif per (outer, inner) pair, outer-major. Member i gets the address
-// `address` + i * address_step (same prefix length) and the MAC `mac` + i * mac_step. Members are
-// never listed one by one in Config: they are computed from the template (TemplateMember).
+// `address` + i * address_step (same prefix length), the IPv6 address `address6` +
+// i * address6_step (as 128-bit numbers, same prefix length) and the MAC `mac` + i * mac_step.
+// Members are never listed one by one in Config: they are computed from the template
+// (TemplateMember).
 // One template member's own settings: like a listed vif's, they outrank its group's.
 struct MemberConfig {
   uint16_t outer = 0;  // the member's tags: its vlan id, or its outer and inner ids
@@ -113,6 +120,9 @@ struct TemplateConfig {
   std::optional<TagRange> inner;   // qinq only: the 802.1Q (C-tag) ids inside each outer id
   std::optional<Ip4Prefix> address;  // member 0's; none: members have no address
   uint32_t address_step = 0;       // 0 in a loaded config never: defaults to the block size
+  // Member 0's IPv6 address; none: members have their link-local address only.
+  std::optional<Ip6Prefix> address6;
+  absl::uint128 address6_step = 0;  // 0 in a loaded config never: defaults to the block size
   std::optional<Mac> mac;          // member 0's; none: every member uses the parent's MAC
   uint32_t mac_step = 1;
   std::vector<MemberConfig> members;  // members with settings of their own, in member order
@@ -123,7 +133,8 @@ struct TemplateConfig {
   // and change without the block being built again.
   bool SameBlock(const TemplateConfig& o) const {
     return parent == o.parent && outer == o.outer && inner == o.inner && address == o.address &&
-           address_step == o.address_step && mac == o.mac && mac_step == o.mac_step;
+           address_step == o.address_step && address6 == o.address6 &&
+           address6_step == o.address6_step && mac == o.mac && mac_step == o.mac_step;
   }
   // Every field but loc. A field added above must be added here too.
   bool operator==(const TemplateConfig& o) const { return SameBlock(o) && members == o.members; }
@@ -134,11 +145,21 @@ struct TemplateMemberInfo {
   uint16_t outer = 0;
   uint16_t inner = 0;  // 0 for vlan members
   std::optional<Ip4Prefix> address;
+  std::optional<Ip6Prefix> address6;
   std::optional<Mac> mac;
 };
 TemplateMemberInfo TemplateMember(const TemplateConfig& t, uint32_t i);
+// Member i's IPv6 address alone (TemplateMember computes every field).
+Ip6Prefix TemplateMemberAddress6(const TemplateConfig& t, uint32_t i);
 // Which member has these tags (inner 0 for a vlan template), if any.
 std::optional<uint32_t> TemplateMemberIndex(const TemplateConfig& t, uint16_t outer, uint16_t inner);
+// Which member's IPv6 subnet holds `ip`, if any (none in the gaps a step above the subnet's size
+// leaves between members).
+std::optional<uint32_t> TemplateMemberFor6(const TemplateConfig& t, const Ip6Addr& ip);
+// An address6_step: decimal digits (2 for /127s), or an IPv6 address read as a 128-bit number
+// ("0:0:0:1::" is one /64). FormatIp6Step writes it back: decimal below 2^32, else the address.
+absl::StatusOr<absl::uint128> ParseIp6Step(std::string_view s);
+std::string FormatIp6Step(absl::uint128 step);
 
 // The name of a sub-interface that has none of its own: PARENT.VLAN, or PARENT.OUTER.INNER.
 std::string SubinterfaceName(std::string_view parent, uint16_t outer, uint16_t inner);
@@ -163,6 +184,65 @@ struct GroupConfig {
   }
 };
 
+// A prefix a router advertisement carries (RFC 4861 §4.6.2: the prefix information option).
+inline constexpr uint32_t kInfiniteLifetime = 0xffffffff;  // RFC 4861 §4.6.2: "infinity"
+struct RaPrefixConfig {
+  Ip6Prefix prefix;  // host bits zero; one of the interface's subnets
+  bool on_link = true;     // the L flag
+  bool autonomous = true;  // the A flag (SLAAC, RFC 4862); only for a /64
+  uint32_t valid_lifetime = 2592000;     // seconds (30 days); kInfiniteLifetime: forever
+  uint32_t preferred_lifetime = 604800;  // seconds (7 days); not above valid_lifetime
+  Location loc;
+
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const RaPrefixConfig& o) const {
+    return prefix == o.prefix && on_link == o.on_link && autonomous == o.autonomous &&
+           valid_lifetime == o.valid_lifetime && preferred_lifetime == o.preferred_lifetime;
+  }
+};
+
+// Router advertisements on a port or listed vif (RFC 4861 §6.2.1's router configuration
+// variables); YAML key `router_advertisements`. Unset: the interface sends none.
+// config/router_adverts.cc holds the derived values and the defaults' prefixes.
+struct RouterAdvertConfig {
+  uint32_t interval = 600;  // MaxRtrAdvInterval, seconds, 4..1800
+  // MinRtrAdvInterval, seconds, 3..0.75 x interval. Unset: MinInterval()'s default.
+  std::optional<uint32_t> min_interval;
+  // AdvDefaultLifetime, seconds: 0 (not a default router) or interval..9000. Unset: Lifetime()'s.
+  std::optional<uint32_t> lifetime;
+  bool advertise_mtu = true;    // the MTU option (YAML `mtu: false` leaves it out)
+  std::optional<uint32_t> mtu;  // its value, 1280..the interface's MTU; unset: the interface's
+  bool managed = false;         // the M flag: addresses by DHCPv6
+  bool other = false;           // the O flag: other configuration by DHCPv6
+  uint32_t hop_limit = 64;      // AdvCurHopLimit, 0..255 (0: unspecified)
+  uint32_t reachable_time = 0;  // AdvReachableTime, milliseconds, 0..3600000 (0: unspecified)
+  uint32_t retrans_timer = 0;   // AdvRetransTimer, milliseconds (0: unspecified)
+  // `auto` in `prefixes` (the default): every subnet of the interface's IPv6 addresses that
+  // `prefixes` does not list itself, with the default flags and lifetimes.
+  bool auto_prefixes = true;
+  std::vector<RaPrefixConfig> prefixes;  // the ones listed, in file order
+  Location loc;
+
+  // MinRtrAdvInterval in milliseconds: min_interval, else RFC 4861 §6.2.1's default of
+  // 0.33 x interval (the interval itself below 9 s).
+  uint32_t MinIntervalMs() const;
+  uint32_t Lifetime() const;  // lifetime, else 3 x interval, at most 9000
+
+  // Every field but loc. A field added above must be added here too.
+  bool operator==(const RouterAdvertConfig& o) const {
+    return interval == o.interval && min_interval == o.min_interval && lifetime == o.lifetime &&
+           advertise_mtu == o.advertise_mtu && mtu == o.mtu && managed == o.managed &&
+           other == o.other && hop_limit == o.hop_limit && reachable_time == o.reachable_time &&
+           retrans_timer == o.retrans_timer && auto_prefixes == o.auto_prefixes &&
+           prefixes == o.prefixes;
+  }
+};
+
+// The prefixes an interface with `addresses` advertises under `ra`: those listed, then with
+// auto_prefixes every other subnet of `addresses` (each once), on-link, autonomous only for a /64.
+std::vector<RaPrefixConfig> AdvertisedPrefixes(const RouterAdvertConfig& ra,
+                                               const std::vector<Ip6Prefix>& addresses);
+
 struct PortConfig {
   std::string name;    // operator's name, e.g. "a" or "uplink"
   std::string device;  // DPDK devargs: a PCI address or a vdev string
@@ -176,13 +256,14 @@ struct PortConfig {
   std::optional<Ip6Addr> link_local;
   uint32_t group = 0;  // interface group id (named or not), 0..kMaxGroupId
   bool up = true;      // admin state: a port that is down neither sends nor receives
+  std::optional<RouterAdvertConfig> router_advertisements;  // unset: none sent
   Location loc;
 
   // Every field but loc. A field added above must be added here too.
   bool operator==(const PortConfig& o) const {
     return name == o.name && device == o.device && mac == o.mac && mtu == o.mtu &&
            addresses == o.addresses && addresses6 == o.addresses6 && link_local == o.link_local &&
-           group == o.group && up == o.up;
+           group == o.group && up == o.up && router_advertisements == o.router_advertisements;
   }
 };
 
@@ -201,6 +282,7 @@ struct VifConfig {
   uint32_t group = 0;  // the loader fills in the parent's group when the YAML does not say
   std::optional<bool> up;
   std::optional<ImpairmentConfig> impairment;
+  std::optional<RouterAdvertConfig> router_advertisements;  // as a port's
   Location loc;
 
   // Every field but loc. A field added above must be added here too.
@@ -208,7 +290,8 @@ struct VifConfig {
     return name == o.name && parent == o.parent && outer == o.outer && inner == o.inner &&
            mac == o.mac && mtu == o.mtu && addresses == o.addresses &&
            addresses6 == o.addresses6 && link_local == o.link_local && group == o.group &&
-           up == o.up && impairment == o.impairment;
+           up == o.up && impairment == o.impairment &&
+           router_advertisements == o.router_advertisements;
   }
 };
 

@@ -45,16 +45,22 @@ constexpr std::array<std::string_view, 6> kGroupKeys = {"id",    "name",       "
                                                         "state", "impairment", "templates"};
 constexpr std::array<std::string_view, 5> kImpairmentKeys = {"mode", "percent", "seed", "on_ms",
                                                              "off_ms"};
-constexpr std::array<std::string_view, 9> kTemplateKeys = {
-    "parent", "vlan",     "outer",  "inner",  "address",
-    "address_step", "mac", "mac_step", "members"};
+constexpr std::array<std::string_view, 11> kTemplateKeys = {
+    "parent",        "vlan", "outer",    "inner",  "address", "address_step", "address6",
+    "address6_step", "mac",  "mac_step", "members"};
 constexpr std::array<std::string_view, 6> kMemberKeys = {"vlan", "outer", "inner",
                                                          "mtu",  "state", "impairment"};
-constexpr std::array<std::string_view, 12> kVifKeys = {
+constexpr std::array<std::string_view, 13> kVifKeys = {
     "name", "parent",    "vlan",       "outer", "inner", "mac",
-    "mtu",  "addresses", "link_local", "group", "state", "impairment"};
-constexpr std::array<std::string_view, 8> kPortKeys = {
-    "name", "device", "mac", "mtu", "addresses", "link_local", "group", "state"};
+    "mtu",  "addresses", "link_local", "group", "state", "impairment", "router_advertisements"};
+constexpr std::array<std::string_view, 9> kPortKeys = {
+    "name", "device", "mac", "mtu", "addresses", "link_local", "group", "state",
+    "router_advertisements"};
+constexpr std::array<std::string_view, 10> kRouterAdvertKeys = {
+    "interval",  "min_interval",   "lifetime",      "mtu",     "managed",
+    "other",     "hop_limit",      "reachable_time", "retrans_timer", "prefixes"};
+constexpr std::array<std::string_view, 5> kRaPrefixKeys = {
+    "prefix", "on_link", "autonomous", "valid_lifetime", "preferred_lifetime"};
 constexpr std::array<std::string_view, 4> kRouteKeys = {"prefix", "via", "type", "port"};
 constexpr std::array<std::string_view, 3> kNeighbourKeys = {"ip", "mac", "port"};
 
@@ -316,6 +322,31 @@ std::string MemberSubnetsText(const TemplateConfig& t) {
   return absl::StrCat(first, " to ", FormatSubnet(*TemplateMember(t, t.size() - 1).address));
 }
 
+// The IPv6 span of a template, as SpanOf: the first member's network to the end of the last
+// member's subnet. The loader refuses a template whose span would run past the address space.
+std::pair<Ip6Addr, Ip6Addr> SpanOf6(const TemplateConfig& t) {
+  Ip6Prefix first = NetworkOf6(*t.address6);
+  Ip6Prefix last = TemplateMemberAddress6(t, t.size() - 1);
+  return {first.addr, internal::LastOf6(last)};
+}
+
+// A subnet size or a step for messages: decimal up to 2^32, a power of two as 2^N above it.
+std::string Size6Text(absl::uint128 v) {
+  if (v < (absl::uint128(1) << 32)) return absl::StrCat(absl::Uint128Low64(v));
+  for (int bit = 32; bit < 128; ++bit) {
+    if (v == absl::uint128(1) << bit) return absl::StrCat("2^", bit);
+  }
+  return FormatIp6Step(v);
+}
+
+// "2001:db8:100::/64 to 2001:db8:100:3f::/64", the first and last members' IPv6 subnets.
+std::string MemberSubnetsText6(const TemplateConfig& t) {
+  std::string first = internal::FormatSubnet6(*t.address6);
+  if (t.size() == 1) return first;
+  return absl::StrCat(first, " to ",
+                      internal::FormatSubnet6(TemplateMemberAddress6(t, t.size() - 1)));
+}
+
 std::string VifText(const VifConfig& v) {
   std::optional<TagRange> inner;
   if (v.inner != 0) inner = TagRange{v.inner, v.inner};
@@ -379,12 +410,12 @@ class Loader {
     size_t tmpl = 0;  // into templates_
     uint32_t index = 0;
   };
-  // One IPv6 connected subnet of a port or vif, in subnets6_ (templates have no IPv6 yet).
+  // One IPv6 connected subnet of a port or vif, or a template's span (kMember), in subnets6_.
   struct Span6 {
     Ip6Addr last;
     Kind kind = Kind::kPort;
-    size_t index = 0;   // into Config::ports or Config::vifs
-    Ip6Prefix prefix;   // the router's address there
+    size_t index = 0;   // into Config::ports, Config::vifs or templates_
+    Ip6Prefix prefix;   // kPort, kVif: the router's address there
   };
   struct Subnet6 {
     Ip6Prefix prefix;
@@ -463,6 +494,7 @@ class Loader {
   absl::Status CheckTemplateNames(const TemplateConfig& t, const Config& c,
                                   const YAML::Mark& where) const;
   absl::Status ReadTemplateAddress(const Fields& f, const Config& c, TemplateConfig* t) const;
+  absl::Status ReadTemplateAddress6(const Fields& f, const Config& c, TemplateConfig* t) const;
   absl::Status ReadTemplateMac(const Fields& f, TemplateConfig* t) const;
   absl::Status CheckGroupMtu(const GroupConfig& group, const PortConfig& parent,
                              const YAML::Mark& where, std::string_view who) const;
@@ -503,6 +535,7 @@ class Loader {
   // IPv6: connected subnets of ports and vifs, routes and neighbours (the end of this file).
   void AddSubnets6(Kind kind, size_t index, const std::vector<Ip6Prefix>& addresses);
   const Span6* Overlapping6(const Ip6Prefix& subnet) const;
+  const Span6* Overlapping6(const Ip6Addr& first, const Ip6Addr& last) const;
   std::string SpanText6(const Config& c, const Span6& s) const;
   std::optional<Subnet6> SubnetOf6(const Config& c, const Ip6Addr& ip) const;
   std::string SubnetList6(const Config& c, std::string_view only) const;
@@ -516,6 +549,23 @@ class Loader {
   absl::Status ReadVia6(const Fields& f, const Config& c, Route6Config* r) const;
   absl::StatusOr<Neighbour6Config> ReadNeighbour6(const Fields& f, const Entry& ip,
                                                   const Entry& mac, const Config& c) const;
+
+  // Router advertisements of a port or vif (the end of this file). `mtu`: the interface's
+  // effective MTU; `who`: "port 'a'", "vif 'a.7'".
+  absl::Status ReadRouterAdverts(const Entry* e, const std::vector<Ip6Prefix>& addresses6,
+                                 const std::optional<Ip6Addr>& link_local, uint32_t mtu,
+                                 std::string_view who,
+                                 std::optional<RouterAdvertConfig>* out) const;
+  absl::Status ReadRaMtu(const Entry& e, uint32_t mtu, std::string_view who,
+                         RouterAdvertConfig* ra) const;
+  absl::Status ReadRaPrefixes(const Entry& e, const std::vector<Ip6Prefix>& addresses6,
+                              std::string_view who, RouterAdvertConfig* ra) const;
+  absl::StatusOr<RaPrefixConfig> ReadRaPrefix(const YAML::Node& node,
+                                              const std::vector<Ip6Prefix>& addresses6,
+                                              std::string_view who) const;
+  absl::Status ReadFlag(const Fields& f, std::string_view key, bool* out) const;
+  absl::Status RefuseRouterAdverts(const YAML::Node& node, std::string_view where) const;
+  absl::Status ReadLifetime(const Fields& f, std::string_view key, uint32_t* out) const;
 
   std::string file_;
   std::vector<std::string_view> lines_;  // of the source text, for the line under the message
@@ -1018,6 +1068,13 @@ absl::StatusOr<PortConfig> Loader::ReadPort(const YAML::Node& node, const YAML::
   if (absl::Status s = ReadPortOptions(*f, earlier, &port); !s.ok()) return s;
   if (absl::Status s = ReadGroupRef(f->Find("group"), groups, &port.group); !s.ok()) return s;
   if (absl::Status s = ReadState(f->Find("state"), &port.up); !s.ok()) return s;
+  if (absl::Status s = ReadRouterAdverts(f->Find("router_advertisements"), port.addresses6,
+                                         port.link_local, port.mtu,
+                                         absl::StrCat("port '", port.name, "'"),
+                                         &port.router_advertisements);
+      !s.ok()) {
+    return s;
+  }
   return port;
 }
 
@@ -1156,6 +1213,7 @@ absl::Status Loader::ReadTemplates(Config* c) {
 
 absl::Status Loader::ReadTemplate(const YAML::Node& node, const GroupConfig& group,
                                   const Config& c) {
+  if (absl::Status s = RefuseRouterAdverts(node, "group templates"); !s.ok()) return s;
   absl::StatusOr<Fields> f = ReadMap(node, node.Mark(), "template", kTemplateKeys);
   if (!f.ok()) return f.status();
   TemplateConfig t;
@@ -1172,6 +1230,7 @@ absl::Status Loader::ReadTemplate(const YAML::Node& node, const GroupConfig& gro
     return s;
   }
   if (absl::Status s = ReadTemplateAddress(*f, c, &t); !s.ok()) return s;
+  if (absl::Status s = ReadTemplateAddress6(*f, c, &t); !s.ok()) return s;
   if (absl::Status s = ReadTemplateMac(*f, &t); !s.ok()) return s;
   if (const Entry* members = f->Find("members")) {
     if (absl::Status s = ReadMembers(*members, parent, &t); !s.ok()) return s;
@@ -1188,6 +1247,10 @@ absl::Status Loader::ReadTemplate(const YAML::Node& node, const GroupConfig& gro
     AddressSpan span = SpanOf(t);
     subnets_[span.first] = Span{span.last, Kind::kMember, index, {}};
   }
+  if (t.address6.has_value()) {
+    auto [first, last] = SpanOf6(t);
+    subnets6_[first] = Span6{last, Kind::kMember, index, {}};
+  }
   return absl::OkStatus();
 }
 
@@ -1198,6 +1261,7 @@ absl::Status Loader::ReadMembers(const Entry& e, const PortConfig& parent,
   if (!e.value.IsSequence()) return Expected(e, "a list of members");
   std::map<uint32_t, MemberConfig> by_index;
   for (const YAML::Node& node : e.value) {
+    if (absl::Status s = RefuseRouterAdverts(node, "template members"); !s.ok()) return s;
     absl::StatusOr<Fields> f = ReadMap(node, node.Mark(), "member", kMemberKeys);
     if (!f.ok()) return f.status();
     MemberConfig m;
@@ -1402,11 +1466,8 @@ absl::Status Loader::ReadTemplateAddress(const Fields& f, const Config& c,
     if (step == nullptr) return absl::OkStatus();
     return Error(step->key.Mark(), "address_step is only for a template with an address");
   }
-  if (IsIp6Text(address->value)) {
-    return Error(address->value.Mark(),
-                 absl::StrFormat("address %s: IPv6 addresses in templates are not supported yet",
-                                 address->value.Scalar()));
-  }
+  // An IPv6 address in `address` is the template's IPv6 address (ReadTemplateAddress6).
+  if (IsIp6Text(address->value)) return absl::OkStatus();
   absl::StatusOr<Ip4Prefix> a = Parse(*address, ParseIp4Prefix, "an address like 198.18.64.0/31");
   if (!a.ok()) return a.status();
   YAML::Mark mark = address->value.Mark();
@@ -1487,6 +1548,110 @@ absl::Status Loader::ReadTemplateMac(const Fields& f, TemplateConfig* t) const {
                                          MemberName(*t, static_cast<uint32_t>(i)),
                                          FormatMac(MacOf(first + i * s))));
     }
+  }
+  return absl::OkStatus();
+}
+
+// address6 (or an IPv6 `address`) with address6_step: checked as the IPv4 address is, by
+// arithmetic over the 128-bit numbers of the members' addresses, whatever their number.
+absl::Status Loader::ReadTemplateAddress6(const Fields& f, const Config& c,
+                                          TemplateConfig* t) const {
+  const Entry* address = f.Find("address6");
+  const Entry* step = f.Find("address6_step");
+  if (const Entry* given = f.Find("address"); given != nullptr && IsIp6Text(given->value)) {
+    // The IPv6 address of a template without an IPv4 one may be given as `address`, with its
+    // step as address_step; then address6 and address6_step would say it twice.
+    if (address != nullptr) {
+      return Error(address->key.Mark(),
+                   absl::StrFormat("address6: this template's IPv6 address is given as address "
+                                   "already (line %d); a template has one IPv6 address",
+                                   given->key.Mark().line + 1));
+    }
+    if (step != nullptr) {
+      return Error(step->key.Mark(), "address6_step is for address6; the step of an IPv6 "
+                                     "address given as address is address_step");
+    }
+    address = given;
+    step = f.Find("address_step");
+  }
+  if (address == nullptr) {
+    if (step == nullptr) return absl::OkStatus();
+    return Error(step->key.Mark(), "address6_step is only for a template with an address6");
+  }
+  const std::string key = address->name();
+  if (address->value.IsScalar() && !IsIp6Text(address->value) &&
+      ParseIp4Prefix(address->value.Scalar()).ok()) {
+    return Error(address->value.Mark(),
+                 absl::StrFormat("address6: %s is an IPv4 prefix; give it as address",
+                                 address->value.Scalar()));
+  }
+  absl::StatusOr<Ip6Prefix> a =
+      Parse(*address, ParseIp6Prefix, "an IPv6 prefix like 2001:db8:100::1/64");
+  if (!a.ok()) return a.status();
+  YAML::Mark mark = address->value.Mark();
+  const std::string text = internal::FormatPrefix6(*a);
+  if (IsLinkLocal6(a->addr)) {
+    return Error(mark, absl::StrFormat("%s %s is a link-local address (fe80::/10); members' "
+                                       "link-local addresses come from their MACs, give a "
+                                       "global one",
+                                       key, text));
+  }
+  if (absl::Status s = internal::CheckHostAddress6(*a, "member 0"); !s.ok()) {
+    return Error(mark, std::string(s.message()));
+  }
+  // As for IPv4, a multiple of the subnet's size keeps every member's address at the same place
+  // in its subnet: none is a Subnet-Router anycast address when member 0's is not.
+  const absl::uint128 block = absl::uint128(1) << (128 - a->len);  // a->len is 1..128
+  absl::uint128 address_step = block;
+  if (step != nullptr) {
+    absl::StatusOr<absl::uint128> v = Parse(
+        *step, ParseIp6Step, "a step like 2 (a /127 each), or an IPv6 address like \"0:0:0:1::\"");
+    if (!v.ok()) return v.status();
+    if (*v == 0) {
+      return Error(step->value.Mark(),
+                   absl::StrFormat("%s: expected a step of at least 1, got '%s'", step->name(),
+                                   step->value.Scalar()));
+    }
+    if (*v % block != 0) {
+      return Error(step->value.Mark(),
+                   absl::StrFormat("%s: expected a multiple of %s, the size of a /%d subnet, so "
+                                   "that members' subnets do not overlap, got '%s'",
+                                   step->name(), Size6Text(block), a->len,
+                                   step->value.Scalar()));
+    }
+    address_step = *v;
+  }
+  const uint32_t n = t->size();
+  const absl::uint128 first = Ip6Value(NetworkOf6(*a).addr);
+  // The last member's subnet must end at ffff:...:ffff at the latest.
+  const absl::uint128 room = ~absl::uint128(0) - first - (block - 1);
+  if (n > 1 && address_step > room / (n - 1)) {
+    return Error(mark, absl::StrFormat("%s %s: %u members at a step of %s run past "
+                                       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                                       key, text, n, Size6Text(address_step)));
+  }
+  t->address6 = *a;
+  t->address6_step = address_step;
+  // Addresses only grow, and member 0's is unicast: a member is not when it reaches one of the
+  // special ranges above it.
+  const absl::uint128 a0 = Ip6Value(a->addr);
+  for (const Ip6Prefix& special : {*ParseIp6Prefix("::ffff:0:0/96"), *ParseIp6Prefix("fe80::/10"),
+                                   *ParseIp6Prefix("ff00::/8")}) {
+    absl::uint128 lo = Ip6Value(special.addr), hi = Ip6Value(internal::LastOf6(special));
+    if (a0 >= lo) continue;
+    absl::uint128 d = lo - a0, i = d / address_step + (d % address_step != 0 ? 1 : 0);
+    if (i >= n || a0 + i * address_step > hi) continue;
+    uint32_t member = static_cast<uint32_t>(i);
+    Ip6Prefix got = TemplateMemberAddress6(*t, member);
+    return Error(mark, absl::StrFormat("%s %s: member %u (%s) would get %s, which is %s", key,
+                                       text, member, MemberName(*t, member),
+                                       internal::FormatPrefix6(got),
+                                       *internal::SpecialUse6(got.addr)));
+  }
+  auto [span_first, span_last] = SpanOf6(*t);
+  if (const Span6* other = Overlapping6(span_first, span_last)) {
+    return Error(mark, absl::StrFormat("%s %s: the members' subnets %s overlap %s", key, text,
+                                       MemberSubnetsText6(*t), SpanText6(c, *other)));
   }
   return absl::OkStatus();
 }
@@ -1587,6 +1752,18 @@ absl::Status Loader::ReadVif(const YAML::Node& node, const YAML::Mark& mark, Con
   }
   if (absl::Status s = ReadVifAddresses(f->Find("addresses"), *c, &v); !s.ok()) return s;
   if (absl::Status s = ReadLinkLocal(f->Find("link_local"), &v.link_local); !s.ok()) return s;
+  {
+    // The MTU the vif has: its own, else its group's, else its parent's (docs/config.md).
+    auto g = absl::c_find_if(c->groups, [&](const GroupConfig& g) { return g.id == v.group; });
+    uint32_t mtu = v.mtu.value_or(g != c->groups.end() && g->mtu ? *g->mtu : parent.mtu);
+    if (absl::Status s = ReadRouterAdverts(f->Find("router_advertisements"), v.addresses6,
+                                           v.link_local, mtu,
+                                           absl::StrCat("vif '", v.name, "'"),
+                                           &v.router_advertisements);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (absl::Status s = CountVifs(1, mark, "this vif brings"); !s.ok()) return s;
 
   size_t index = c->vifs.size();
@@ -2007,7 +2184,7 @@ absl::Status Loader::ReadNeighbourIp(const Entry& e, const Config& c, NeighbourC
 // --- IPv6 ---------------------------------------------------------------------------------------
 // The rules are IPv4's (above), with link-local addresses added: those are on one link only, so a
 // link-local next hop or neighbour names its port or vif, and `addresses` never holds one (a port's
-// or vif's own is `link_local`). Templates have no IPv6 yet.
+// or vif's own is `link_local`). A template's members' subnets are one span, as for IPv4.
 
 // Subnets of one interface may not overlap, nor those of two: a next hop would belong to both.
 absl::Status CheckOverlap6(const Ip6Prefix& a, const std::vector<Ip6Prefix>& addresses,
@@ -2052,7 +2229,7 @@ absl::Status Loader::ReadVifAddress6(const YAML::Node& item, const Config& c,
   if (s.ok()) s = CheckOverlap6(*a, vif->addresses6, "vif", vif->name);
   if (!s.ok()) return Error(mark, std::string(s.message()));
   if (const Span6* other = Overlapping6(*a)) {
-    if (other->prefix.addr == a->addr) {
+    if (other->kind != Kind::kMember && other->prefix.addr == a->addr) {
       return Error(mark, absl::StrFormat("duplicate address %s (already on %s '%s')",
                                          internal::FormatPrefix6(*a),
                                          KindName(other->kind == Kind::kPort),
@@ -2085,24 +2262,40 @@ void Loader::AddSubnets6(Kind kind, size_t index, const std::vector<Ip6Prefix>& 
 }
 
 const Loader::Span6* Loader::Overlapping6(const Ip6Prefix& subnet) const {
-  auto it = subnets6_.upper_bound(internal::LastOf6(subnet));
+  return Overlapping6(NetworkOf6(subnet).addr, internal::LastOf6(subnet));
+}
+
+const Loader::Span6* Loader::Overlapping6(const Ip6Addr& first, const Ip6Addr& last) const {
+  auto it = subnets6_.upper_bound(last);
   if (it == subnets6_.begin()) return nullptr;
   --it;
-  return it->second.last >= NetworkOf6(subnet).addr ? &it->second : nullptr;
+  return it->second.last >= first ? &it->second : nullptr;
 }
 
 std::string Loader::SpanText6(const Config& c, const Span6& s) const {
+  if (s.kind == Kind::kMember) {
+    const TemplateConfig& t = templates_[s.index];
+    return absl::StrFormat("the members' subnets %s of %s", MemberSubnetsText6(t),
+                           TemplateText(t));
+  }
   bool port = s.kind == Kind::kPort;
   return absl::StrFormat("%s of %s '%s'", internal::FormatPrefix6(s.prefix), KindName(port),
                          port ? c.ports[s.index].name : c.vifs[s.index].name);
 }
 
+// As SubnetOf: a template member's by arithmetic, none in the gaps between members.
 std::optional<Loader::Subnet6> Loader::SubnetOf6(const Config& c, const Ip6Addr& ip) const {
   auto it = subnets6_.upper_bound(ip);
   if (it == subnets6_.begin()) return std::nullopt;
   --it;
   const Span6& s = it->second;
   if (s.last < ip) return std::nullopt;
+  if (s.kind == Kind::kMember) {
+    const TemplateConfig& t = templates_[s.index];
+    std::optional<uint32_t> i = TemplateMemberFor6(t, ip);
+    if (!i) return std::nullopt;
+    return Subnet6{TemplateMemberAddress6(t, *i), s.kind, MemberName(t, *i)};
+  }
   bool port = s.kind == Kind::kPort;
   return Subnet6{s.prefix, s.kind, port ? c.ports[s.index].name : c.vifs[s.index].name};
 }
@@ -2124,6 +2317,21 @@ std::string Loader::SubnetList6(const Config& c, std::string_view only) const {
   };
   for (const PortConfig& p : c.ports) add(p.name, p.addresses6);
   for (const VifConfig& v : c.vifs) add(v.name, v.addresses6);
+  if (std::optional<MemberRef> m = only.empty() ? std::nullopt : MemberNamed(only)) {
+    const TemplateConfig& t = templates_[m->tmpl];
+    if (t.address6) add(std::string(only), {TemplateMemberAddress6(t, m->index)});
+  } else if (only.empty()) {
+    for (const TemplateConfig& t : templates_) {
+      if (!t.address6.has_value()) continue;
+      std::string names = MemberName(t, 0);
+      if (t.size() > 1) absl::StrAppend(&names, " to ", MemberName(t, t.size() - 1));
+      if (out.size() < kMax) {
+        out.push_back(absl::StrCat(names, ": ", MemberSubnetsText6(t)));
+      } else {
+        ++more;
+      }
+    }
+  }
   if (out.empty()) return "no IPv6 address is configured";
   std::string list = Join(out);
   if (more > 0) absl::StrAppend(&list, ", and ", more, " more");
@@ -2158,9 +2366,11 @@ absl::StatusOr<std::string> Loader::Connected6(const Config& c, const Ip6Addr& i
   std::string where;
   if (!only.empty()) {
     auto it = names_.find(std::string(only));
-    bool port = it == names_.end() || it->second.kind == Kind::kPort;
+    bool port = it != names_.end() && it->second.kind == Kind::kPort;
     where = absl::StrFormat("an IPv6 subnet of %s '%s'", KindName(port), only);
-  } else if (absl::c_any_of(c.vifs, [](const VifConfig& v) { return !v.addresses6.empty(); })) {
+  } else if (absl::c_any_of(c.vifs, [](const VifConfig& v) { return !v.addresses6.empty(); }) ||
+             absl::c_any_of(templates_,
+                            [](const TemplateConfig& t) { return t.address6.has_value(); })) {
     where = "any interface's IPv6 subnet";
   } else {
     where = "any port's IPv6 subnet";
@@ -2183,35 +2393,13 @@ absl::Status Loader::CheckOwnLinkLocal(const Config& c, const Ip6Addr& ip,
                       KindName(port), name));
 }
 
-// `port` of an IPv6 route or neighbour: a port or a listed vif (template members have no IPv6).
+// `port` of an IPv6 route or neighbour: a port, a listed vif or a template member, which all have
+// a link-local address; named as `port` of an IPv4 neighbour is.
 absl::Status Loader::ReadInterface6(const Entry& e, const Config& c, std::string* name) const {
-  if (e.value.IsScalar()) {
-    const std::string& value = e.value.Scalar();
-    if (names_.count(value) != 0) {
-      *name = value;
-      return absl::OkStatus();
-    }
-    if (std::optional<MemberRef> m = MemberNamed(value)) {
-      return Error(e.value.Mark(),
-                   absl::StrFormat("port: '%s' is a member of %s; IPv6 on template members is "
-                                   "not supported yet",
-                                   value, TemplateText(templates_[m->tmpl])));
-    }
-  }
-  constexpr size_t kMax = 10;
-  std::vector<std::string> names;
-  for (const PortConfig& p : c.ports) names.push_back(p.name);
-  if (c.vifs.empty()) return Expected(e, absl::StrFormat("the name of a port (%s)", Join(names)));
-  size_t more = 0;
-  for (const VifConfig& v : c.vifs) {
-    if (names.size() < kMax) {
-      names.push_back(v.name);
-    } else {
-      ++more;
-    }
-  }
-  if (more > 0) names.push_back(absl::StrCat(more, " more"));
-  return Expected(e, absl::StrFormat("the name of a port or vif (%s)", Join(names)));
+  NeighbourConfig n;
+  if (absl::Status s = ReadNeighbourPort(&e, c, &n); !s.ok()) return s;
+  *name = n.port;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Route6Config> Loader::ReadRoute6(const Fields& f, const Entry& prefix,
@@ -2239,10 +2427,19 @@ absl::Status Loader::ReadRoutePrefix6(const Entry& e, const Config& c, Route6Con
     }
   }
   // A static route equal to a connected subnet would replace the connected route in the FIB.
-  if (std::optional<Subnet6> s = SubnetOf6(c, p->addr); s && NetworkOf6(s->prefix) == *p) {
+  std::optional<Subnet6> s = SubnetOf6(c, p->addr);
+  if (s && NetworkOf6(s->prefix) == *p) {
     return Error(e.value.Mark(),
                  absl::StrFormat("prefix %s is the connected subnet of %s '%s'", text,
                                  KindName(s->kind == Kind::kPort), s->name));
+  }
+  // A template member's own address has no /128 of its own in the FIB (its connected route
+  // knows it), so a longer route in its subnet that held it would take it from the router.
+  if (s && s->kind == Kind::kMember && p->len > s->prefix.len && Contains6(*p, s->prefix.addr)) {
+    return Error(e.value.Mark(),
+                 absl::StrFormat("prefix %s holds %s, the router's own address on vif '%s'; a "
+                                 "route inside a template member's subnet may not take it",
+                                 text, FormatIp6(s->prefix.addr), s->name));
   }
   r->prefix = *p;
   return absl::OkStatus();
@@ -2342,6 +2539,243 @@ absl::StatusOr<Neighbour6Config> Loader::ReadNeighbour6(const Fields& f, const E
   }
   n.ip = *a;
   return n;
+}
+
+// --- Router advertisements ----------------------------------------------------------------------
+// RFC 4861 §6.2.1's router configuration variables, per port or listed vif, with its ranges.
+
+// The prefix options that fit one advertisement in IPv6's minimum MTU beside the others: 1280
+// bytes less IPv6 (40), the RA header (16), source link-layer address and MTU (8 each), in 32s.
+constexpr uint32_t kMaxRaPrefixes = 32;
+
+std::string LifetimeText(uint32_t v) {
+  return v == kInfiniteLifetime ? std::string("infinity") : std::to_string(v);
+}
+
+// Templates make members by the thousand: an advertiser per member (timers, solicitations) is
+// not what they are for. Said in so many words rather than as an unknown key.
+absl::Status Loader::RefuseRouterAdverts(const YAML::Node& node, std::string_view where) const {
+  if (!node.IsMap()) return absl::OkStatus();
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == "router_advertisements") {
+      return Error(it->first.Mark(),
+                   absl::StrFormat("router_advertisements: not supported in %s; list the "
+                                   "sub-interfaces that should send them under vifs",
+                                   where));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadFlag(const Fields& f, std::string_view key, bool* out) const {
+  const Entry* e = f.Find(key);
+  if (e == nullptr) return absl::OkStatus();
+  std::string v = e->value.IsScalar() ? e->value.Scalar() : "";
+  if (v != "true" && v != "false") return Expected(*e, "true or false");
+  *out = v == "true";
+  return absl::OkStatus();
+}
+
+// Seconds 0..4294967295, or `infinity` (4294967295, RFC 4861 §4.6.2).
+absl::Status Loader::ReadLifetime(const Fields& f, std::string_view key, uint32_t* out) const {
+  const Entry* e = f.Find(key);
+  if (e == nullptr) return absl::OkStatus();
+  if (e->value.IsScalar() && e->value.Scalar() == "infinity") {
+    *out = kInfiniteLifetime;
+    return absl::OkStatus();
+  }
+  if (ReadUint(f, {key, 0, kInfiniteLifetime, out}).ok()) return absl::OkStatus();
+  return Expected(*e, "a number of seconds between 0 and 4294967295, or infinity");
+}
+
+// `router_advertisements: true` (or an empty value, or `{}`) sends them with every default;
+// `false` sends none, as leaving the key out does.
+absl::Status Loader::ReadRouterAdverts(const Entry* e, const std::vector<Ip6Prefix>& addresses6,
+                                       const std::optional<Ip6Addr>& link_local, uint32_t mtu,
+                                       std::string_view who,
+                                       std::optional<RouterAdvertConfig>* out) const {
+  if (e == nullptr) return absl::OkStatus();
+  const YAML::Node& v = e->value;
+  if (v.IsScalar() && v.Scalar() == "false") return absl::OkStatus();
+  bool defaults = v.IsNull() || (v.IsScalar() && v.Scalar() == "true");
+  if (!defaults && !v.IsMap()) {
+    return Expected(*e, absl::StrFormat("true, false or a map with keys %s",
+                                        Join(kRouterAdvertKeys)));
+  }
+  // Advertisements come from the interface's link-local address and carry its prefixes.
+  if (addresses6.empty() && !link_local.has_value()) {
+    return Error(e->key.Mark(),
+                 absl::StrFormat("router_advertisements on %s, which has no IPv6 address: add "
+                                 "one to its addresses (hosts configure themselves from its "
+                                 "prefix), or give it a link_local to advertise a default "
+                                 "router alone",
+                                 who));
+  }
+  RouterAdvertConfig ra;
+  ra.loc = Loc(e->key.Mark());
+  if (!defaults) {
+    absl::StatusOr<Fields> f = ReadMap(v, e->where(), "router_advertisements", kRouterAdvertKeys);
+    if (!f.ok()) return f.status();
+    if (absl::Status s = ReadUint(*f, {"interval", 4, 1800, &ra.interval}); !s.ok()) return s;
+    if (const Entry* min = f->Find("min_interval")) {
+      // §6.2.1: no less than 3 seconds, no more than 0.75 x MaxRtrAdvInterval.
+      uint32_t hi = ra.interval * 3 / 4, value = 0;
+      if (!ReadUint(*f, {"min_interval", 3, hi, &value}).ok()) {
+        return Error(min->where(),
+                     absl::StrFormat("min_interval: expected an integer between 3 and %u (0.75 x "
+                                     "interval %u), got %s",
+                                     hi, ra.interval, Describe(min->value)));
+      }
+      ra.min_interval = value;
+    }
+    if (const Entry* l = f->Find("lifetime")) {
+      // §6.2.1: 0, or between MaxRtrAdvInterval and 9000 seconds.
+      uint32_t value = 0;
+      if (!ReadUint(*f, {"lifetime", 0, 9000, &value}).ok() ||
+          (value != 0 && value < ra.interval)) {
+        return Error(l->where(),
+                     absl::StrFormat("lifetime: expected 0 (not a default router) or an integer "
+                                     "between %u (the interval) and 9000, got %s",
+                                     ra.interval, Describe(l->value)));
+      }
+      ra.lifetime = value;
+    }
+    if (const Entry* m = f->Find("mtu")) {
+      if (absl::Status s = ReadRaMtu(*m, mtu, who, &ra); !s.ok()) return s;
+    }
+    for (absl::Status s : {ReadFlag(*f, "managed", &ra.managed), ReadFlag(*f, "other", &ra.other),
+                           ReadUint(*f, {"hop_limit", 0, 255, &ra.hop_limit}),
+                           ReadUint(*f, {"reachable_time", 0, 3600000, &ra.reachable_time}),
+                           ReadUint(*f, {"retrans_timer", 0, 4294967295u, &ra.retrans_timer})}) {
+      if (!s.ok()) return s;
+    }
+    if (const Entry* p = f->Find("prefixes")) {
+      if (absl::Status s = ReadRaPrefixes(*p, addresses6, who, &ra); !s.ok()) return s;
+    }
+  }
+  if (ra.advertise_mtu && !ra.mtu.has_value() && mtu < 1280) {
+    return Error(e->key.Mark(),
+                 absl::StrFormat("router_advertisements: %s has mtu %u, below IPv6's minimum of "
+                                 "1280, which the MTU option cannot carry; give mtu: false",
+                                 who, mtu));
+  }
+  if (size_t n = AdvertisedPrefixes(ra, addresses6).size(); n > kMaxRaPrefixes) {
+    return Error(e->key.Mark(),
+                 absl::StrFormat("router_advertisements: %s would advertise %u prefixes; at "
+                                 "most %u fit one advertisement (list them in prefixes, "
+                                 "without auto)",
+                                 who, n, kMaxRaPrefixes));
+  }
+  *out = std::move(ra);
+  return absl::OkStatus();
+}
+
+// `mtu: true` (the interface's MTU, the default), `false` (no MTU option) or a number of bytes.
+absl::Status Loader::ReadRaMtu(const Entry& e, uint32_t mtu, std::string_view who,
+                               RouterAdvertConfig* ra) const {
+  std::string v = e.value.IsScalar() ? e.value.Scalar() : "";
+  if (v == "true" || v == "false") {
+    ra->advertise_mtu = v == "true";
+    return absl::OkStatus();
+  }
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (!v.empty() && ec == std::errc() && end == v.data() + v.size() && n >= 1280 && n <= mtu) {
+    ra->mtu = n;
+    return absl::OkStatus();
+  }
+  if (mtu < 1280) {
+    return Expected(e, absl::StrFormat("true or false (%s has mtu %u, below IPv6's minimum of "
+                                       "1280)",
+                                       who, mtu));
+  }
+  return Expected(e, absl::StrFormat("true, false or an integer between 1280 (IPv6's minimum) "
+                                     "and %u (the mtu of %s)",
+                                     mtu, who));
+}
+
+// [auto] (the default), a list of prefix maps, or both: auto adds the subnets not listed.
+absl::Status Loader::ReadRaPrefixes(const Entry& e, const std::vector<Ip6Prefix>& addresses6,
+                                    std::string_view who, RouterAdvertConfig* ra) const {
+  absl::StatusOr<std::vector<YAML::Node>> items =
+      ReadList(&e, "a list of prefixes like [auto] or [{prefix: 2001:db8:1::/64}]");
+  if (!items.ok()) return items.status();
+  ra->auto_prefixes = false;
+  for (const YAML::Node& item : *items) {
+    if (item.IsScalar() && item.Scalar() == "auto") {
+      if (ra->auto_prefixes) return Error(item.Mark(), "prefixes: auto is listed twice");
+      ra->auto_prefixes = true;
+      continue;
+    }
+    if (!item.IsMap()) {
+      return Expected("prefixes", item, item.Mark(),
+                      absl::StrFormat("auto or a map with keys %s", Join(kRaPrefixKeys)));
+    }
+    absl::StatusOr<RaPrefixConfig> p = ReadRaPrefix(item, addresses6, who);
+    if (!p.ok()) return p.status();
+    for (const RaPrefixConfig& q : ra->prefixes) {
+      if (q.prefix == p->prefix) {
+        return Error(item.Mark(), absl::StrFormat("prefix %s is listed twice (first on line %d)",
+                                                  internal::FormatPrefix6(q.prefix), q.loc.line));
+      }
+    }
+    ra->prefixes.push_back(*p);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RaPrefixConfig> Loader::ReadRaPrefix(const YAML::Node& node,
+                                                    const std::vector<Ip6Prefix>& addresses6,
+                                                    std::string_view who) const {
+  absl::StatusOr<Fields> f = ReadMap(node, node.Mark(), "prefix", kRaPrefixKeys);
+  if (!f.ok()) return f.status();
+  absl::StatusOr<const Entry*> e = Require(*f, "prefix");
+  if (!e.ok()) return e.status();
+  absl::StatusOr<Ip6Prefix> prefix = Parse(**e, ParseIp6Prefix, "");
+  if (!prefix.ok()) return prefix.status();
+  YAML::Mark mark = (*e)->value.Mark();
+  if (!(NetworkOf6(*prefix) == *prefix)) {
+    return Error(mark, absl::StrFormat("prefix %s has host bits set; the subnet is %s",
+                                       internal::FormatPrefix6(*prefix),
+                                       internal::FormatSubnet6(*prefix)));
+  }
+  if (absl::c_none_of(addresses6, [&](const Ip6Prefix& a) { return NetworkOf6(a) == *prefix; })) {
+    std::vector<std::string> subnets;
+    for (const Ip6Prefix& a : addresses6) subnets.push_back(internal::FormatSubnet6(a));
+    return Error(mark, absl::StrFormat("prefix %s is not a subnet of %s (%s); a router "
+                                       "advertises the prefixes of its own addresses on the link",
+                                       internal::FormatPrefix6(*prefix), who,
+                                       subnets.empty() ? std::string("it has no IPv6 address")
+                                                       : "its IPv6 subnets: " + Join(subnets)));
+  }
+  RaPrefixConfig p;
+  p.loc = Loc(node.Mark());
+  p.prefix = *prefix;
+  p.autonomous = prefix->len == 64;
+  for (absl::Status s : {ReadFlag(*f, "on_link", &p.on_link),
+                         ReadFlag(*f, "autonomous", &p.autonomous),
+                         ReadLifetime(*f, "valid_lifetime", &p.valid_lifetime),
+                         ReadLifetime(*f, "preferred_lifetime", &p.preferred_lifetime)}) {
+    if (!s.ok()) return s;
+  }
+  if (p.autonomous && prefix->len != 64) {
+    return Error(f->Find("autonomous")->value.Mark(),
+                 absl::StrFormat("autonomous: hosts form addresses only from a /64 (a 64-bit "
+                                 "interface identifier, RFC 4862 §5.5.3), and %s is a /%d",
+                                 internal::FormatPrefix6(*prefix), prefix->len));
+  }
+  if (p.preferred_lifetime > p.valid_lifetime) {
+    // RFC 4861 §4.6.2: an address stops being preferred before it stops being valid.
+    const Entry* preferred = f->Find("preferred_lifetime");
+    const Entry* at = preferred != nullptr ? preferred : f->Find("valid_lifetime");
+    return Error(at->value.Mark(),
+                 absl::StrFormat("preferred_lifetime %s%s is above valid_lifetime %s: an address "
+                                 "stops being preferred before it stops being valid",
+                                 LifetimeText(p.preferred_lifetime),
+                                 preferred != nullptr ? "" : " (the default)",
+                                 LifetimeText(p.valid_lifetime)));
+  }
+  return p;
 }
 
 }  // namespace

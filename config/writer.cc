@@ -110,6 +110,42 @@ std::string Addresses(const std::vector<Ip4Prefix>& addresses,
   return out + "]";
 }
 
+std::string Lifetime(uint32_t seconds) {
+  return seconds == kInfiniteLifetime ? std::string("infinity") : std::to_string(seconds);
+}
+
+std::string Flag(bool b) { return b ? "true" : "false"; }
+
+// A block map under a port or vif (`indent`: its keys'); optional values only when set.
+void RouterAdverts(std::string* out, std::string_view indent, const RouterAdvertConfig& ra) {
+  out->append(indent.substr(2)).append("router_advertisements:\n");
+  Key(out, indent, "interval", ra.interval);
+  if (ra.min_interval.has_value()) Key(out, indent, "min_interval", *ra.min_interval);
+  if (ra.lifetime.has_value()) Key(out, indent, "lifetime", *ra.lifetime);
+  Key(out, indent, "mtu", ra.mtu.has_value() ? std::to_string(*ra.mtu) : Flag(ra.advertise_mtu));
+  Key(out, indent, "managed", Flag(ra.managed));
+  Key(out, indent, "other", Flag(ra.other));
+  Key(out, indent, "hop_limit", ra.hop_limit);
+  Key(out, indent, "reachable_time", ra.reachable_time);
+  Key(out, indent, "retrans_timer", ra.retrans_timer);
+  std::vector<std::string> items;
+  if (ra.auto_prefixes) items.push_back("auto");
+  for (const RaPrefixConfig& p : ra.prefixes) {
+    items.push_back(absl::StrCat("{prefix: ", Prefix6(p.prefix), ", on_link: ", Flag(p.on_link),
+                                 ", autonomous: ", Flag(p.autonomous), ", valid_lifetime: ",
+                                 Lifetime(p.valid_lifetime), ", preferred_lifetime: ",
+                                 Lifetime(p.preferred_lifetime), "}"));
+  }
+  if (items.size() <= 1) {
+    Key(out, indent, "prefixes", items.empty() ? "[]" : absl::StrCat("[", items[0], "]"));
+    return;
+  }
+  out->append(indent).append("prefixes:\n");
+  for (const std::string& item : items) {
+    out->append(indent).append("  - ").append(item).append("\n");
+  }
+}
+
 void Ports(std::string* out, const Config& c) {
   out->append(c.ports.empty() ? "ports: []\n" : "ports:\n");
   for (const PortConfig& p : c.ports) {
@@ -122,6 +158,7 @@ void Ports(std::string* out, const Config& c) {
     // Group 0 and up are the defaults, and most ports have them; the keys are left out then.
     if (p.group != 0) Key(out, "    ", "group", Scalar(GroupName(c, p.group)));
     if (!p.up) Key(out, "    ", "state", "down");
+    if (p.router_advertisements.has_value()) RouterAdverts(out, "      ", *p.router_advertisements);
   }
 }
 
@@ -136,6 +173,10 @@ void Template(std::string* out, const TemplateConfig& t) {
   if (t.address.has_value()) {
     Key(out, "        ", "address", Prefix(*t.address));
     Key(out, "        ", "address_step", t.address_step);
+  }
+  if (t.address6.has_value()) {
+    Key(out, "        ", "address6", Prefix6(*t.address6));
+    Key(out, "        ", "address6_step", Scalar(FormatIp6Step(t.address6_step)));
   }
   if (t.mac.has_value()) {
     Key(out, "        ", "mac", FormatMac(*t.mac));
@@ -204,6 +245,7 @@ void Vifs(std::string* out, const Config& c) {
     }
     if (v.up.has_value()) Key(out, "    ", "state", *v.up ? "up" : "down");
     if (v.impairment.has_value()) Key(out, "    ", "impairment", Impairment(*v.impairment));
+    if (v.router_advertisements.has_value()) RouterAdverts(out, "      ", *v.router_advertisements);
   }
 }
 

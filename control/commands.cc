@@ -22,7 +22,7 @@ constexpr const char* kCommands =
     "[group G] [impair ...] | link add|del ... (`link help` lists them) | group show | addr show [dev D] | "
     "addr add|del PREFIX dev D | route show | route get ADDR | route add PREFIX via ADDR | "
     "route add blackhole|unreachable PREFIX | route del PREFIX | neigh show | "
-    "neigh add ADDR lladdr MAC [dev D] | neigh del ADDR | config show | reload";
+    "neigh add ADDR lladdr MAC [dev D] | neigh del ADDR [dev D] | config show | reload";
 
 using Args = std::vector<std::string>;
 
@@ -98,7 +98,7 @@ constexpr const char* kLinkUsage =
     "link show [dev D | group G] | link set dev D|group G [mtu N] [up|down] [group G] "
     "[impair pass | impair drop PERCENT [seed S] | impair flap ON_MS OFF_MS] | "
     "link add group G template parent P vlan A[-B] | outer A[-B] inner C[-D] "
-    "[address A/L [step N]] [mac M [mac-step N]] | "
+    "[address A/L [step N]] [address A6/L [step N6]] [mac M [mac-step N]] | "
     "link del group G template [parent P vlan A[-B] | outer A[-B] inner C[-D]] | "
     "link add dev NAME parent P vlan N | outer N inner M [mac M] [group G] | link del dev NAME";
 
@@ -412,6 +412,7 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
     if (!gid) return absl::NotFoundError("no group " + rest[1]);
     config::TemplateConfig t;
     bool have_tags = false;
+    bool last_v6 = false;  // `step` is the step of the address before it
     for (size_t i = 3; i < rest.size(); ++i) {
       const std::string& w = rest[i];
       if (w == "parent" && i + 1 < rest.size()) {
@@ -426,9 +427,23 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
           have_tags = true;
         }
       } else if (w == "address" && i + 1 < rest.size()) {
-        auto a = config::ParseIp4Prefix(rest[++i]);
-        if (!a.ok()) return a.status();
-        t.address = *a;
+        last_v6 = rest[++i].find(':') != std::string::npos;
+        if (last_v6) {
+          auto a = config::ParseIp6Prefix(rest[i]);
+          if (!a.ok()) return a.status();
+          t.address6 = *a;
+        } else {
+          auto a = config::ParseIp4Prefix(rest[i]);
+          if (!a.ok()) return a.status();
+          t.address = *a;
+        }
+      } else if (w == "step" && last_v6) {
+        if (++i >= rest.size()) return UsageError("step: missing value");
+        auto n = config::ParseIp6Step(rest[i]);
+        if (!n.ok()) {
+          return absl::InvalidArgumentError("step: " + std::string(n.status().message()));
+        }
+        t.address6_step = *n;
       } else if (w == "step") {
         auto n = Number(rest, ++i, "step");
         if (!n.ok()) return n.status();
@@ -469,6 +484,10 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
       return UsageError("link add group G template needs parent P and vlan or outer/inner");
     }
     if (t.address && t.address_step == 0) t.address_step = ~config::PrefixMask(t.address->len) + 1;
+    // The loader refuses a length of 0 before it looks at the step.
+    if (t.address6 && t.address6_step == 0 && t.address6->len != 0) {
+      t.address6_step = absl::uint128(1) << (128 - t.address6->len);
+    }
     config::Config next = config_;
     GroupEntry(next, *gid).templates.push_back(t);
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
@@ -568,7 +587,17 @@ absl::StatusOr<std::string> Router::AddrCommand(const std::string& verb, const A
         j.Value(PrefixText(a));
         absl::StrAppendFormat(&text, "%s inet %s\n", name, PrefixText(a));
       }
-      j.EndArray().EndObject();
+      for (const auto& a : Addresses6Of(id)) {
+        std::string p = absl::StrFormat("%s/%u", config::FormatIp6(a.addr), a.len);
+        j.Value(p);
+        absl::StrAppendFormat(&text, "%s inet6 %s\n", name, p);
+      }
+      j.EndArray();
+      if (config::Ip6Addr ll = LinkLocalOf(id); ll != config::Ip6Addr{}) {
+        j.Field("link_local", config::FormatIp6(ll));
+        absl::StrAppendFormat(&text, "%s inet6 %s/64 scope link\n", name, config::FormatIp6(ll));
+      }
+      j.EndObject();
       return true;
     };
     if (only) {
@@ -620,6 +649,11 @@ absl::StatusOr<std::string> Router::AddrCommand(const std::string& verb, const A
 absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const Args& rest,
                                                  bool json) {
   if (verb == "show" && rest.empty()) return ShowRoutes(json);
+  if (verb == "get" && rest.size() == 1 && rest[0].find(':') != std::string::npos) {
+    auto addr = config::ParseIp6(rest[0].substr(0, rest[0].find('/')));
+    if (!addr.ok()) return addr.status();
+    return Route6Get(*addr, json);
+  }
   if (verb == "get" && rest.size() == 1) {
     auto addr = config::ParseIp4(rest[0].substr(0, rest[0].find('/')));
     if (!addr.ok()) return addr.status();
@@ -713,76 +747,14 @@ absl::StatusOr<std::string> Router::RouteCommand(const std::string& verb, const 
   return UsageError("route show | get ADDR | add | del PREFIX");
 }
 
-absl::StatusOr<std::string> Router::Route6Command(const std::string& verb, const Args& rest) {
-  config::Config next = config_;
-  std::string prefix_text = verb == "del" && rest.size() == 1 ? rest[0] : "";
-  config::Route6Config r;
-  if (verb == "add" && rest.size() == 3 && rest[1] == "via") {
-    prefix_text = rest[0];
-    auto via = config::ParseIp6(rest[2]);
-    if (!via.ok()) return via.status();
-    r.via = *via;
-  } else if (verb == "add" && rest.size() == 2 &&
-             (rest[0] == "blackhole" || rest[0] == "unreachable")) {
-    prefix_text = rest[1];
-    r.type = rest[0] == "blackhole" ? config::RouteType::kBlackhole
-                                    : config::RouteType::kUnreachable;
-  } else if (prefix_text.empty()) {
-    return UsageError("route add PREFIX via ADDR | route add blackhole|unreachable PREFIX | "
-                      "route del PREFIX");
-  }
-  auto prefix = config::ParseIp6Prefix(prefix_text);
-  if (!prefix.ok()) return prefix.status();
-  r.prefix = *prefix;
-  auto at = std::find_if(next.routes6.begin(), next.routes6.end(),
-                         [&](const config::Route6Config& e) { return e.prefix == r.prefix; });
-  std::string text = config::FormatIp6(r.prefix.addr) + "/" + std::to_string(r.prefix.len);
-  if (verb == "add") {
-    if (at != next.routes6.end()) return absl::AlreadyExistsError("route " + text + " exists");
-    next.routes6.push_back(r);
-  } else {
-    if (at == next.routes6.end()) {
-      return absl::NotFoundError("no route " + text +
-                                 " (connected routes go with their address: addr del)");
-    }
-    next.routes6.erase(at);
-  }
-  if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
-  return std::string();
-}
-
-absl::StatusOr<std::string> Router::Addr6Command(const std::string& verb, const Args& rest) {
-  auto prefix = config::ParseIp6Prefix(rest[0]);
-  if (!prefix.ok()) return prefix.status();
-  config::Config next = config_;
-  std::vector<config::Ip6Prefix>* addresses = nullptr;
-  for (auto& p : next.ports) {
-    if (p.name == rest[2]) addresses = &p.addresses6;
-  }
-  for (auto& v : next.vifs) {
-    if (v.name == rest[2]) addresses = &v.addresses6;
-  }
-  if (addresses == nullptr) return absl::NotFoundError("no interface " + rest[2]);
-  std::string text = config::FormatIp6(prefix->addr) + "/" + std::to_string(prefix->len);
-  auto at = std::find(addresses->begin(), addresses->end(), *prefix);
-  if (verb == "add") {
-    if (at != addresses->end()) {
-      return absl::AlreadyExistsError(text + " is already on " + rest[2]);
-    }
-    addresses->push_back(*prefix);
-  } else {
-    if (at == addresses->end()) return absl::NotFoundError(text + " is not on " + rest[2]);
-    addresses->erase(at);
-  }
-  if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
-  return std::string();
-}
-
 absl::StatusOr<std::string> Router::NeighCommand(const std::string& verb, const Args& rest,
                                                  bool json) {
   if (verb == "show" && rest.empty()) return ShowNeighbours(json);
-  if (verb == "add" && (rest.size() == 3 || rest.size() == 5) && rest[1] == "lladdr" &&
-      (rest.size() == 3 || rest[3] == "dev")) {
+  bool add = verb == "add" && (rest.size() == 3 || rest.size() == 5) && rest[1] == "lladdr" &&
+             (rest.size() == 3 || rest[3] == "dev");
+  bool del = verb == "del" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "dev"));
+  if ((add || del) && rest[0].find(':') != std::string::npos) return Neigh6Command(verb, rest);
+  if (add) {
     config::NeighbourConfig n;
     auto ip = config::ParseIp4(rest[0]);
     if (!ip.ok()) return ip.status();
@@ -815,7 +787,7 @@ absl::StatusOr<std::string> Router::NeighCommand(const std::string& verb, const 
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
     return std::string();
   }
-  if (verb == "del" && (rest.size() == 1 || (rest.size() == 3 && rest[1] == "dev"))) {
+  if (del) {
     auto ip = config::ParseIp4(rest[0]);
     if (!ip.ok()) return ip.status();
     config::Config next = config_;
@@ -828,7 +800,7 @@ absl::StatusOr<std::string> Router::NeighCommand(const std::string& verb, const 
     if (absl::Status s = ApplyCandidate(next); !s.ok()) return s;
     return std::string();
   }
-  return UsageError("neigh show | add ADDR lladdr MAC [dev D] | del ADDR");
+  return UsageError("neigh show | add ADDR lladdr MAC [dev D] | del ADDR [dev D]");
 }
 
 }  // namespace vr::control

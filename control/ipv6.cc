@@ -1,24 +1,15 @@
 // IPv6 on the control lcore: each port's and listed vif's link-local and global addresses, their
 // connected and local routes in the IPv6 FIB, static IPv6 routes, and the NDP table's plumbing.
+#include <rte_cycles.h>
+
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_format.h"
 #include "control/router.h"
 #include "drivers/log.h"
 
 namespace vr::control {
-namespace {
-
-// RFC 4291 §2.5.6 and appendix A: fe80::/64 with the modified EUI-64 of the MAC.
-config::Ip6Addr LinkLocalFromMac(const rte_ether_addr& mac) {
-  config::Ip6Addr a;
-  const uint8_t* m = mac.addr_bytes;
-  a.bytes = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, uint8_t(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe,
-             m[3], m[4], m[5]};
-  return a;
-}
-
-}  // namespace
 
 absl::Status Router::SetupVif6(uint32_t vif, const std::vector<config::Ip6Prefix>& addresses,
                                const std::optional<config::Ip6Addr>& link_local) {
@@ -55,7 +46,7 @@ int Router::VifForAddress6(const config::Ip6Addr& ip) const {
       if (config::Contains6(a, ip)) return int(vif);
     }
   }
-  return -1;
+  return MemberForAddress6(ip);  // template members: by arithmetic (subinterfaces.cc)
 }
 
 absl::Status Router::AddRoute6(const config::Route6Config& r) {
@@ -101,14 +92,8 @@ absl::Status Router::BuildIpv6(const config::Config& cfg) {
   env.pool = pool_.get();
   env.nexthops = nexthops_.get();
   env.counters = &control_counters_;
-  env.vif_addresses = [this](uint32_t v) {
-    auto it = vif6_.find(v);
-    return it == vif6_.end() ? std::vector<config::Ip6Prefix>{} : it->second.addresses;
-  };
-  env.vif_link_local = [this](uint32_t v) {
-    auto it = vif6_.find(v);
-    return it == vif6_.end() ? config::Ip6Addr{} : it->second.link_local;
-  };
+  env.vif_addresses = [this](uint32_t v) { return Addresses6Of(v); };
+  env.vif_link_local = [this](uint32_t v) { return LinkLocalOf(v); };
   env.vif_name = [this](uint32_t v) { return vifs_->Name(v); };
   env.vif_mac = [this](uint32_t v) { return vift_->vif(v).mac(); };
   env.transmit = [this](rte_mbuf* m) { ToWorker(dataplane::XqAction::kTransmit, m); };
@@ -116,7 +101,18 @@ absl::Status Router::BuildIpv6(const config::Config& cfg) {
   env.take_used = [this](uint32_t nh) { return TakeUsed(nh); };
   env.synchronize = [this] { Synchronize(); };
   env.nd = cfg.arp;
+  env.router_solicit = [this](rte_mbuf* m) { ra_->OnSolicit(m, NowMs()); };
   ndp_ = std::make_unique<Ndp6Table>(std::move(env));
+  RouterAdvertEnv ra;
+  ra.pool = pool_.get();
+  ra.counters = &control_counters_;
+  ra.interface = [this](uint32_t v) { return RaInterfaceOf(v); };
+  ra.transmit = [this](rte_mbuf* m) { ToWorker(dataplane::XqAction::kTransmit, m); };
+  ra.learn = [this](uint32_t v, const config::Ip6Addr& src, const rte_ether_addr& mac) {
+    ndp_->LearnRouterSolicitor(src, v, mac);
+  };
+  ra.seed = rte_rdtsc();
+  ra_ = std::make_unique<RouterAdverts>(std::move(ra));
 
   for (const auto& pc : cfg.ports) {
     auto vif = vifs_->ByName(pc.name);
@@ -136,6 +132,7 @@ absl::Status Router::BuildIpv6(const config::Config& cfg) {
   for (const auto& rc : cfg.routes6) {
     if (absl::Status s = AddRoute6(rc); !s.ok()) return s;
   }
+  ApplyRouterAdverts(cfg);
   return absl::OkStatus();
 }
 
@@ -207,8 +204,10 @@ absl::Status Router::ApplyIpv6(const config::Config& next, size_t* changes) {
     if (auto vif = vifs_->ByName(n.port)) ndp_->RemoveStatic(n.ip, *vif);
     ++*changes;
   }
-  // 2. Addresses, per port and listed vif.
-  bool removed = false;
+  // 2. Addresses, per port and listed vif. Neighbours of template members that went with their
+  //    block and were kept by a route of step 1 go now too.
+  bool removed = blocks6_removed_;
+  blocks6_removed_ = false;
   auto apply = [&](const std::string& name, const std::vector<config::Ip6Prefix>& want,
                    const std::optional<config::Ip6Addr>& link_local) -> absl::Status {
     auto id = vifs_->ByName(name);
@@ -271,6 +270,52 @@ absl::Status Router::ApplyIpv6(const config::Config& next, size_t* changes) {
     ++*changes;
   }
   return absl::OkStatus();
+}
+
+}  // namespace vr::control
+
+namespace vr::control {
+
+// --- Router advertisements (control/router_adverts.h) -------------------------------------------
+
+RaInterface Router::RaInterfaceOf(uint32_t vif) const {
+  RaInterface r;
+  std::optional<VifInfo> info = vifs_->Info(vif);
+  auto v6 = vif6_.find(vif);
+  if (!info || v6 == vif6_.end()) return r;
+  r.exists = true;
+  // A sub-interface sends nothing while its port is down either.
+  r.up = info->up && ports_[info->port].up;
+  r.mac = info->mac;
+  r.mtu = info->mtu;
+  r.link_local = v6->second.link_local;
+  r.addresses = v6->second.addresses;
+  r.name = info->name;
+  return r;
+}
+
+void Router::ApplyRouterAdverts(const config::Config& next) {
+  uint64_t now = NowMs();
+  auto configure = [&](const std::string& name,
+                       const std::optional<config::RouterAdvertConfig>& ra) {
+    if (auto vif = vifs_->ByName(name)) ra_->Configure(*vif, ra, now);
+  };
+  for (const auto& p : next.ports) configure(p.name, p.router_advertisements);
+  for (const auto& v : next.vifs) configure(v.name, v.router_advertisements);
+  ra_->Recheck(now);
+}
+
+void Router::RemoveRouterAdverts(const config::Config& next) {
+  // An interface that goes sends its final advertisement while it still can (§6.2.5).
+  std::set<std::string> kept;
+  for (const auto& p : next.ports) kept.insert(p.name);
+  for (const auto& v : next.vifs) kept.insert(v.name);
+  auto remove = [&](const std::string& name) {
+    if (kept.count(name) != 0) return;
+    if (auto vif = vifs_->ByName(name)) ra_->Remove(*vif);
+  };
+  for (const auto& p : config_.ports) remove(p.name);
+  for (const auto& v : config_.vifs) remove(v.name);
 }
 
 }  // namespace vr::control

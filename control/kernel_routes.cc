@@ -42,6 +42,8 @@ bool Router::ConfigHolds(const config::Ip4Prefix& p) const {
 }
 
 bool Router::ConfigHolds6(const config::Ip6Prefix& p) const {
+  // A template member's own address has no /128 for a kernel route to meet: it is the member's.
+  if (TemplateHolds6(p)) return true;
   if (!fib6_->Has(p.addr.bytes.data(), p.len)) return false;
   auto it = kernel_routes_.find(Key(p));
   return it == kernel_routes_.end() || !it->second.installed;
@@ -52,6 +54,7 @@ bool Router::ConfigHolds6(const config::Ip6Prefix& p) const {
 // RetryKernelRoutes, after every reconfigure, settles the books. Until then this tells whether
 // the FIB entry is the config's, so that the kernel route going does not take it along.
 bool Router::ConfigRoute6(const config::Ip6Prefix& p) const {
+  if (TemplateHolds6(p)) return true;
   config::Ip6Prefix net = config::NetworkOf6(p);
   return std::any_of(routes6_.begin(), routes6_.end(), [&](const Route6Entry& e) {
     return config::NetworkOf6(e.prefix) == net;
@@ -227,7 +230,13 @@ void Router::RetryKernelRoutes() {
   // IPv6 routes also catch up with the config here (see ConfigRoute6).
   for (auto& [key, s] : kernel_routes_) {
     if (s.route.v6 && s.installed && ConfigRoute6(s.route.prefix6)) {
-      // The config's route overwrote it in the FIB: only the books change.
+      // The config's route overwrote it in the FIB: only the books change. A longer route
+      // that holds a new template member's own address is no config route's: it goes.
+      const config::Ip6Prefix& p = s.route.prefix6;
+      if (TemplateHolds6(p)) {
+        const Block* b = vifs_->BlockOf(uint32_t(MemberForAddress6(p.addr)));
+        if (p.len > b->tmpl.address6->len) (void)fib6_->Delete(p.addr.bytes.data(), p.len);
+      }
       s.installed = false;
       ReleaseKernelGateway(s);
       s.why = "the config holds this prefix";

@@ -379,6 +379,11 @@ void Ndp6Table::Learn(const Ip6Addr& ip, uint32_t vif, const rte_ether_addr& mac
   }
 }
 
+void Ndp6Table::LearnRouterSolicitor(const Ip6Addr& ip, uint32_t vif, const rte_ether_addr& mac) {
+  if (Unspecified(ip) || IsOurs(vif, ip)) return;
+  if (config::IsLinkLocal6(ip) || OnSubnet(vif, ip)) Learn(ip, vif, mac, NowMs());
+}
+
 void Ndp6Table::OnNdFrame(rte_mbuf* m) {
   uint32_t vif = dataplane::PacketVif(m);
   uint32_t len = rte_pktmbuf_data_len(m);
@@ -398,9 +403,12 @@ void Ndp6Table::OnNdFrame(rte_mbuf* m) {
     case dataplane::kNdNeighbourAdvert:
       break;
     case dataplane::kNdRouterSolicit:
+      if (env_.router_solicit) return env_.router_solicit(m);
+      return (void)rte_pktmbuf_free(m);
     case dataplane::kNdRouterAdvert:
     case dataplane::kNdRedirect:
-      // Counted as punted by the worker; the router neither sends RAs yet nor follows them.
+      // Counted as punted by the worker; a router follows neither (RFC 4861 §6.2.7's checks
+      // of other routers' advertisements are not done).
       return (void)rte_pktmbuf_free(m);
     default:
       // Other ICMPv6 to a link-local address: only an echo request to ours is answered.

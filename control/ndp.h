@@ -62,6 +62,9 @@ struct Ndp6Env {
   // retries (MAX_MULTICAST_SOLICIT and MAX_UNICAST_SOLICIT), retry_ms (RETRANS_TIMER),
   // gc_seconds. DELAY_FIRST_PROBE_TIME is 5 s as RFC 4861 §10 has it.
   config::ArpConfig nd;
+  // Router solicitations go here (router advertisements, control/router_adverts.h), which
+  // takes the mbuf; unset, they are dropped.
+  std::function<void(rte_mbuf*)> router_solicit;
 };
 
 class Ndp6Table {
@@ -81,11 +84,14 @@ class Ndp6Table {
   // ones stay while their vif exists). Returns how many went.
   size_t RemoveOffSubnet();
   void set_nd(const config::ArpConfig& nd) { env_.nd = nd; }
+  // A valid router solicitation's source link-layer address (RFC 4861 §6.2.6): learned as from
+  // a neighbour solicitation, when `ip` is link-local or on a subnet of `vif`.
+  void LearnRouterSolicitor(const config::Ip6Addr& ip, uint32_t vif, const rte_ether_addr& mac);
   const Neighbour6* Get(const config::Ip6Addr& ip, uint32_t vif) const;
 
-  // From the workers' OutQ: neighbour discovery (NS, NA; RS, RA and redirects are counted and
-  // dropped, the router does not act on them), and ICMPv6 echo requests to a link-local
-  // address of the router (answered here).
+  // From the workers' OutQ: neighbour discovery (NS, NA; RS to env.router_solicit; RA and
+  // redirects are counted and dropped, the router does not act on them), and ICMPv6 echo
+  // requests to a link-local address of the router (answered here).
   void OnNdFrame(rte_mbuf* m);
   // An IPv6 packet whose next hop (meta->nexthop) has no MAC yet; for a connected next hop the
   // address to resolve is the packet's destination.

@@ -26,6 +26,9 @@ absl::StatusOr<uint32_t> NexthopTable::Alloc(dataplane::NhKind kind, uint32_t ip
   nh.kind = kind;
   nh.v6 = false;
   memset(nh.ip6, 0, sizeof(nh.ip6));
+  nh.peer.store(0, std::memory_order_relaxed);
+  nh.peer_hi.store(0, std::memory_order_relaxed);
+  nh.peer_lo.store(0, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
   ++in_use_;
   return i;

@@ -216,6 +216,7 @@ absl::Status Router::Apply(const config::Config& next_in) {
     attached.push_back(np.name);
     ++changes;
   }
+  RemoveRouterAdverts(next);
 
   // 1. Routes that are gone. Changed ones are replaced in place below, never deleted first: a
   //    packet to them always finds the old next hop or the new one.
@@ -334,6 +335,7 @@ absl::Status Router::Apply(const config::Config& next_in) {
       ++it;
     }
   }
+  ApplyRouterAdverts(next);
   RetryKernelRoutes();
   return SyncKnet();
 }

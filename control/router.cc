@@ -3,6 +3,7 @@
 #include "control/router.h"
 
 #include <poll.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -27,9 +28,24 @@ namespace {
 constexpr uint32_t kMaxNexthops = 1u << 22;
 // IPv6 routes: connected and static ones, ND host routes, mirrored ones. The groups below the
 // first level cost 1 KiB each in hugepages; providers' /48-/64 take about one a route, a pool of
-// subscriber /64s far less (docs/architecture.md).
+// subscriber /64s far less (docs/architecture.md). Template members' subnets come on top of
+// both: they are outside max_routes, and the groups they need are added from the config.
 constexpr uint32_t kMaxRoutes6 = 1u << 16;
 constexpr uint32_t kTbl8Groups6 = 1u << 14;
+
+// The tbl8 groups the config's templates' IPv6 subnets take at most (dataplane::Fib6::GroupsFor).
+uint64_t TemplateGroups6(const config::Config& cfg) {
+  uint64_t groups = 0;
+  for (const auto& g : cfg.groups) {
+    for (const auto& t : g.templates) {
+      if (!t.address6) continue;
+      config::Ip6Addr step = config::Ip6FromValue(t.address6_step);
+      groups += dataplane::Fib6::GroupsFor(t.address6->addr.bytes.data(), t.address6->len,
+                                           step.bytes.data(), t.size());
+    }
+  }
+  return groups;
+}
 
 }  // namespace
 
@@ -69,7 +85,9 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
   auto fib = dataplane::Fib::Create(kMaxNexthops, rcu_, rte_socket_id());
   if (!fib.ok()) return fib.status();
   fib_ = std::move(*fib);
-  auto fib6 = dataplane::Fib6::Create(kMaxRoutes6, rcu_, rte_socket_id(), kTbl8Groups6);
+  uint64_t groups6 = std::min<uint64_t>(kTbl8Groups6 + TemplateGroups6(cfg),
+                                         dataplane::Fib6::kMaxTbl8Groups);
+  auto fib6 = dataplane::Fib6::Create(kMaxRoutes6, rcu_, rte_socket_id(), uint32_t(groups6));
   if (!fib6.ok()) return fib6.status();
   fib6_ = std::move(*fib6);
   nexthops_ = std::make_unique<NexthopTable>(fib_.get());
@@ -81,6 +99,7 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     if (!nh.ok()) return nh.status();
     *slot = *nh;
   }
+  fib6_->SetOwnAddresses(&fib_->nexthop(0), nh_local_);
 
   vift_ = std::make_unique<dataplane::VifTable>();
   if (!vift_->ok()) return absl::ResourceExhaustedError("cannot map the vif table");
@@ -442,6 +461,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
       ndp_->OnTimer(now);
       next_timer = now + 100;
     }
+    ra_->OnTimer(now);
     if (reload != nullptr && reload->exchange(false)) {
       absl::Status s = Reload();
       if (s.ok()) {
@@ -469,6 +489,15 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
                   std::span<const int>(wake.data(), nwake));
   }
 
+  // RFC 4861 §6.2.5: a final router advertisement on each advertising interface, so hosts stop
+  // using the router now rather than when its lifetime runs out; the workers send it.
+  if (ra_->size() != 0) {
+    ra_->StopAll();
+    for (uint64_t deadline = NowMs() + 100; inqs_[0]->Depth() != 0 && NowMs() < deadline;) {
+      rte_delay_us_sleep(100);
+    }
+    rte_delay_us_sleep(1000);  // the worker's TX buffers go out once per loop
+  }
   workers_stop_.store(true);
   rte_eal_mp_wait_lcore();
   workers_running_ = false;
@@ -492,6 +521,7 @@ Router::~Router() {
   socket_.reset();
   mirror_.reset();
   knet_.reset();  // holds spare nbufs; its TAP device goes with it
+  ra_.reset();
   ndp_.reset();
   neighbours_.reset();
   workers_.clear();

@@ -20,6 +20,7 @@
 #include "control/neighbours.h"
 #include "control/nexthops.h"
 #include "control/route_mirror.h"
+#include "control/router_adverts.h"
 #include "control/vifs.h"
 #include "dataplane/fib.h"
 #include "dataplane/fib6.h"
@@ -105,6 +106,17 @@ class Router {
   int VifForAddress(uint32_t ip) const;
   // Every template member's routes, as `route show` lists them.
   void ForEachTemplateRoute(const std::function<void(const RouteEntry&)>& fn) const;
+  // Template members' IPv6 side, by arithmetic (subinterfaces.cc): their connected subnet and
+  // own address (local, with no /128 in the FIB: dataplane::Fib6::AddConnected) for `route
+  // show`; the member whose IPv6 subnet holds `ip` (-1: none); whether a prefix is a member's
+  // subnet or, longer, holds a member's own address (kernel routes may not take either).
+  void ForEachTemplateRoute6(const std::function<void(const Route6Entry&)>& fn) const;
+  int MemberForAddress6(const config::Ip6Addr& ip) const;
+  bool TemplateHolds6(const config::Ip6Prefix& p) const;
+  // A vif's global IPv6 addresses and link-local address, whether a port, a listed vif (vif6_)
+  // or a template member (computed); none and :: for an id not in use.
+  std::vector<config::Ip6Prefix> Addresses6Of(uint32_t vif) const;
+  config::Ip6Addr LinkLocalOf(uint32_t vif) const;
   absl::Status AddRoute(const config::RouteConfig& r);
   uint32_t DrainOutq(dataplane::XqRing& q);
   // Whether any worker used next hop `nh` since the last call, clearing the flags (aging).
@@ -121,6 +133,11 @@ class Router {
   absl::Status DeleteRoute6(const config::Ip6Prefix& prefix);
   // Reload: IPv6 routes, static neighbours and addresses changed between config_ and `next`.
   absl::Status ApplyIpv6(const config::Config& next, size_t* changes);
+  // Router advertisements (ipv6.cc): what an interface is to them, and which interfaces send
+  // them under `next` (those whose addresses or MTU changed advertise again soon).
+  RaInterface RaInterfaceOf(uint32_t vif) const;
+  void ApplyRouterAdverts(const config::Config& next);
+  void RemoveRouterAdverts(const config::Config& next);  // of interfaces `next` has no more
   // Gives the kernel (knet) the router's addresses and the config's routes, as they are now.
   absl::Status SyncKnet();
   void PollLinks();
@@ -160,6 +177,8 @@ class Router {
   absl::StatusOr<std::string> RouteCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> Route6Command(const std::string& verb, const Args& rest);
   absl::StatusOr<std::string> Addr6Command(const std::string& verb, const Args& rest);
+  absl::StatusOr<std::string> Neigh6Command(const std::string& verb, const Args& rest);
+  absl::StatusOr<std::string> Route6Get(const config::Ip6Addr& addr, bool json) const;
   absl::StatusOr<std::string> GroupCommand(const std::string& verb, const Args& rest, bool json);
   absl::StatusOr<std::string> NeighCommand(const std::string& verb, const Args& rest, bool json);
   // reconfigure.cc
@@ -209,12 +228,16 @@ class Router {
   std::vector<RouteEntry> routes_;
   std::unique_ptr<NeighbourTable> neighbours_;
   std::unique_ptr<Ndp6Table> ndp_;
+  std::unique_ptr<RouterAdverts> ra_;
   // A port's or listed vif's IPv6 side: its link-local and global addresses.
   struct Vif6 {
     config::Ip6Addr link_local;
     std::vector<config::Ip6Prefix> addresses;
   };
   absl::flat_hash_map<uint32_t, Vif6> vif6_;
+  // A template block went since the last ApplyIpv6: NDP entries on its members that a route
+  // kept are looked at again once the routes are gone.
+  bool blocks6_removed_ = false;
   std::vector<Route6Entry> routes6_;
   std::vector<std::unique_ptr<dataplane::XqRing>> outqs_, inqs_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;

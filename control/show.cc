@@ -228,13 +228,15 @@ std::string Router::ShowRoutes(bool json) const {
   };
   for (const auto& r : routes_) show(r);
   ForEachTemplateRoute(show);
-  for (const Route6Entry& r : routes6_) {
+  auto show6 = [&](const Route6Entry& r) {
     bool user = r.type == "forward" || r.type == "blackhole" || r.type == "unreachable";
     WriteRoute(j, text,
                {absl::StrFormat("%s/%u", config::FormatIp6(r.prefix.addr), r.prefix.len), r.type,
                 r.type == "forward" ? config::FormatIp6(r.via) : "", port_of(r.vif),
                 user ? "config" : "interface"});
-  }
+  };
+  for (const Route6Entry& r : routes6_) show6(r);
+  ForEachTemplateRoute6(show6);
   // Kernel routes, by prefix; those not installed say why (shadowed by the config, a gateway
   // outside every subnet), as `ip route` would show a dead route.
   std::vector<const KernelRouteState*> kernel;

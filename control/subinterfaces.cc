@@ -2,11 +2,14 @@
 // their connected routes, finding the vif of an address, and applying their part of a reload.
 #include <rte_ethdev.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "control/router.h"
 #include "drivers/log.h"
 
 namespace vr::control {
+
+using dataplane::NhKind;
 
 namespace {
 
@@ -61,12 +64,44 @@ absl::Status Router::AddTemplate(uint32_t group, const config::TemplateConfig& t
   auto block = vifs_->AddBlock(uint16_t(port), ports_[port].port->mac(), ports_[port].mtu, group, t);
   if (!block.ok()) return block.status();
   Block* b = *block;
-  if (!t.address) return absl::OkStatus();
-  b->nexthops.reserve(b->count);
-  for (uint32_t i = 0; i < b->count; ++i) {
-    auto nh = AddConnectedFib(b->first + i, *config::TemplateMember(t, i).address);
-    if (!nh.ok()) return nh.status();
-    b->nexthops.push_back(*nh);
+  if (t.address) {
+    b->nexthops.reserve(b->count);
+    for (uint32_t i = 0; i < b->count; ++i) {
+      auto nh = AddConnectedFib(b->first + i, *config::TemplateMember(t, i).address);
+      if (!nh.ok()) return nh.status();
+      b->nexthops.push_back(*nh);
+    }
+  }
+  if (t.address6) {
+    // One connected route per member, whose next hop carries the member's own address: the FIB
+    // answers that address as local without a /128 of its own (dataplane::Fib6::AddConnected).
+    b->nexthops6.reserve(b->count);
+    for (uint32_t i = 0; i < b->count; ++i) {
+      config::Ip6Prefix a = config::TemplateMemberAddress6(t, i);
+      config::Ip6Prefix net = config::NetworkOf6(a);
+      absl::StatusOr<uint32_t> nh =
+          nexthops_->Alloc6(NhKind::kConnected, a.addr.bytes.data(), b->first + i);
+      absl::Status s = nh.status();
+      if (s.ok()) {
+        s = fib6_->AddConnected(net.addr.bytes.data(), net.len, *nh);
+        if (!s.ok()) nexthops_->Free(*nh);
+      }
+      if (!s.ok()) {
+        // The members added so far go again: a template is all there or not at all.
+        std::string who = absl::StrFormat("the template of %u members on %s, at member %s",
+                                          t.size(), t.parent, vifs_->Name(b->first + i));
+        (void)RemoveTemplate(b->first);
+        return absl::Status(
+            s.code(),
+            absl::StrCat(who, ": ", s.message(),
+                         s.code() == absl::StatusCode::kResourceExhausted
+                             ? "; the IPv6 FIB was sized when vrouterd started, for the "
+                               "templates of its config and 16,384 groups more: restart it with "
+                               "this template in the config"
+                             : ""));
+      }
+      b->nexthops6.push_back(*nh);
+    }
   }
   return absl::OkStatus();
 }
@@ -79,13 +114,23 @@ absl::Status Router::RemoveTemplate(uint32_t first) {
   for (uint32_t i = 0; i < b.nexthops.size(); ++i) {
     DeleteConnectedFib(*config::TemplateMember(b.tmpl, i).address);
   }
+  for (uint32_t i = 0; i < b.nexthops6.size(); ++i) {
+    config::Ip6Prefix net = config::NetworkOf6(config::TemplateMemberAddress6(b.tmpl, i));
+    (void)fib6_->Delete(net.addr.bytes.data(), net.len);
+  }
   neighbours_->RemoveOffSubnet();
   Synchronize();
-  for (uint32_t nh : b.nexthops) {
-    for (auto& w : workers_) __atomic_store_n(&w->used_flags()[nh], 0, __ATOMIC_RELAXED);
-    nexthops_->Free(nh);
+  for (const std::vector<uint32_t>* list : {&b.nexthops, &b.nexthops6}) {
+    for (uint32_t nh : *list) {
+      for (auto& w : workers_) __atomic_store_n(&w->used_flags()[nh], 0, __ATOMIC_RELAXED);
+      nexthops_->Free(nh);
+    }
   }
   vifs_->ReleaseBlock(&b);
+  // With the block gone its members have no IPv6 (not even link-local), so their NDP entries
+  // go, but for those a static route still uses: ApplyIpv6 looks at them after the routes.
+  if (ndp_ != nullptr) ndp_->RemoveOffSubnet();  // none yet while the router is built
+  blocks6_removed_ = true;
   return absl::OkStatus();
 }
 
@@ -99,6 +144,47 @@ int Router::VifForAddress(uint32_t ip) const {
     if (auto i = MemberFor(b.tmpl, ip)) return int(first + *i);
   }
   return -1;
+}
+
+int Router::MemberForAddress6(const config::Ip6Addr& ip) const {
+  for (const auto& [first, b] : vifs_->blocks()) {
+    if (auto i = config::TemplateMemberFor6(b.tmpl, ip)) return int(first + *i);
+  }
+  return -1;
+}
+
+bool Router::TemplateHolds6(const config::Ip6Prefix& p) const {
+  int vif = MemberForAddress6(p.addr);
+  if (vif < 0) return false;
+  const Block* b = vifs_->BlockOf(uint32_t(vif));
+  config::Ip6Prefix own = config::TemplateMemberAddress6(b->tmpl, uint32_t(vif) - b->first);
+  return p.len == own.len || (p.len > own.len && config::Contains6(p, own.addr));
+}
+
+std::vector<config::Ip6Prefix> Router::Addresses6Of(uint32_t vif) const {
+  if (auto it = vif6_.find(vif); it != vif6_.end()) return it->second.addresses;
+  if (const Block* b = vifs_->BlockOf(vif); b != nullptr && b->tmpl.address6) {
+    return {config::TemplateMemberAddress6(b->tmpl, vif - b->first)};
+  }
+  return {};
+}
+
+config::Ip6Addr Router::LinkLocalOf(uint32_t vif) const {
+  if (auto it = vif6_.find(vif); it != vif6_.end()) return it->second.link_local;
+  // A member's is the EUI-64 of its MAC, like that of a port or vif that names none.
+  if (vifs_->BlockOf(vif) != nullptr) return LinkLocalFromMac(vift_->vif(vif).mac());
+  return {};
+}
+
+void Router::ForEachTemplateRoute6(const std::function<void(const Route6Entry&)>& fn) const {
+  for (const auto& [first, b] : vifs_->blocks()) {
+    for (uint32_t i = 0; i < b.nexthops6.size(); ++i) {
+      config::Ip6Prefix a = config::TemplateMemberAddress6(b.tmpl, i);
+      int v = int(first + i);
+      fn({config::NetworkOf6(a), "connected", {}, v, b.nexthops6[i]});
+      fn({{a.addr, 128}, "local", {}, v, nh_local_});
+    }
+  }
 }
 
 void Router::ForEachTemplateRoute(const std::function<void(const RouteEntry&)>& fn) const {

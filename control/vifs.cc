@@ -259,6 +259,9 @@ absl::StatusOr<Block*> Vifs::AddBlock(uint16_t port, const rte_ether_addr& paren
     }
     FillView(*first + i, port, m.outer, m.inner, m.mac ? ToEther(*m.mac) : parent_mac, *slot,
              default_mtu, m.address ? one : addrs);
+    // ICMPv6 errors a member sends come from its own address. Without one the view stays
+    // all-zero (ReleaseBlock and every other owner of an id leave it so): no source, no error.
+    if (m.address6) table_->vif6(*first + i).Set(m.address6->addr.bytes.data());
   }
   // Members with settings of their own have them before they can see a frame.
   auto member_id = [&](const config::MemberConfig& m) {
@@ -272,7 +275,11 @@ absl::StatusOr<Block*> Vifs::AddBlock(uint16_t port, const rte_ether_addr& paren
       for (size_t j = 0; j < k; ++j) {
         ReleaseProfile(uint32_t(table_->vif(member_id(t.members[j])).impair.load()));
       }
-      for (uint32_t i = 0; i < n; ++i) table_->vif(*first + i).kind = VifKind::kUnused;
+      static const uint8_t kNone[16] = {};
+      for (uint32_t i = 0; i < n; ++i) {
+        table_->vif(*first + i).kind = VifKind::kUnused;
+        if (t.address6) table_->vif6(*first + i).Set(kNone);
+      }
       groups_[group].members -= n - 1;
       ReleaseGroup(group);
       FreeIds(*first, n);
@@ -339,7 +346,11 @@ void Vifs::ReleaseBlock(const Block* b) {
     uint32_t id = b->first + *config::TemplateMemberIndex(b->tmpl, m.outer, m.inner);
     ReleaseProfile(uint32_t(table_->vif(id).impair.load(std::memory_order_relaxed)));
   }
-  for (uint32_t i = 0; i < b->count; ++i) table_->vif(b->first + i).kind = VifKind::kUnused;
+  static const uint8_t kNone[16] = {};
+  for (uint32_t i = 0; i < b->count; ++i) {
+    table_->vif(b->first + i).kind = VifKind::kUnused;
+    if (b->tmpl.address6) table_->vif6(b->first + i).Set(kNone);
+  }
   auto g = groups_.find(b->group);
   if (g != groups_.end()) g->second.members -= b->count - 1;
   ReleaseGroup(b->group);

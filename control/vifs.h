@@ -24,6 +24,16 @@ inline rte_ether_addr ToEther(const config::Mac& m) {
   return e;
 }
 
+// RFC 4291 §2.5.6 and appendix A: fe80::/64 with the modified EUI-64 of the MAC, the link-local
+// address of an interface that is given none.
+inline config::Ip6Addr LinkLocalFromMac(const rte_ether_addr& mac) {
+  config::Ip6Addr a;
+  const uint8_t* m = mac.addr_bytes;
+  a.bytes = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, uint8_t(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe,
+             m[3], m[4], m[5]};
+  return a;
+}
+
 // Settings a vif may carry itself; unset ones come from its group (see dataplane::Stamped).
 struct VifSettings {
   std::optional<uint32_t> mtu;
@@ -54,6 +64,9 @@ struct Block {
   uint32_t default_mtu = 1500;  // what an unset MTU means: the parent port's
   config::TemplateConfig tmpl;
   std::vector<uint32_t> nexthops;  // member i's connected next hop, when members have addresses
+  // Member i's IPv6 connected next hop, when members have an address6: a kConnected next hop
+  // whose ip6 is the member's own address (dataplane::Fib6::AddConnected).
+  std::vector<uint32_t> nexthops6;
 };
 
 // What `link show` prints of one vif, however it was made.

@@ -35,6 +35,8 @@ namespace vr::dataplane {
   X(kIcmp6ErrorsRateLimited, "icmp6_errors_ratelimited")                         \
   X(kIcmp6ErrorsSuppressed, "icmp6_errors_suppressed")                           \
   X(kNdFramesPunted, "nd_frames_punted")     /* neighbour discovery to control */ \
+  X(kNdRouterAdvertsSent, "nd_router_adverts_sent")                               \
+  X(kNdRouterSolicitsReceived, "nd_router_solicits_received") /* valid ones */    \
   X(kImpairmentDropped, "impairment_dropped") /* dropped by a vif's impairment, on purpose */
 
 enum class Event : uint8_t {

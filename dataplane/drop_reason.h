@@ -61,7 +61,8 @@ namespace vr::dataplane {
   X(kIp6LocalUnsupported, "ip6_local_unsupported") /* for the router, not answered here */ \
   X(kNdInvalid, "nd_invalid")                   /* neighbour discovery failing RFC 4861 checks */ \
   X(kNdHoldOverflow, "nd_hold_overflow")                                                   \
-  X(kNdResolutionFailed, "nd_resolution_failed")
+  X(kNdResolutionFailed, "nd_resolution_failed")                                          \
+  X(kNdRouterSolicitInvalid, "nd_router_solicit_invalid") /* failing RFC 4861 §6.1.1 */
 
 enum class DropReason : uint8_t {
 #define VR_DROP_ENUM(e, s) e,

@@ -28,15 +28,24 @@ enum class NhKind : uint8_t {
 
 constexpr uint64_t kL2Resolved = uint64_t{1} << 63;
 
-// One next hop, one cache line. `l2` is the only field that changes while workers read it, and it
-// changes as a single 64-bit store, so a worker sees either the old MAC or the new, never a mix.
+// One next hop, one cache line. `l2` changes while workers read it, as a single 64-bit store, so a
+// worker sees either the old MAC or the new, never a mix; so do the `peer` words of an IPv6
+// connected next hop (Fib6::AddConnected), read as a seqlock whose sequence is `peer` itself.
 struct alignas(64) Nexthop {
   std::atomic<uint64_t> l2{0};  // control: wo, dataplane: ro. kL2Resolved | MAC in low 48 bits
   uint32_t ip = 0;              // control: wo before publishing, dataplane: ro. Network order
   uint32_t vif = 0;             // egress vif for kNeighbour / kConnected
   NhKind kind = NhKind::kUnused;
   bool v6 = false;              // an IPv6 next hop: `ip6` is its address, `ip` unused
-  uint8_t ip6[16] = {};         // network order
+  // Network order. kNeighbour: the neighbour's address. An IPv6 kConnected next hop of
+  // Fib6::AddConnected: the router's own address on the subnet.
+  uint8_t ip6[16] = {};
+  // An IPv6 kConnected next hop of Fib6::AddConnected: one neighbour on the subnet whose /128
+  // lives here rather than in tbl8 groups (its next hop, 0 for none, and its address as two
+  // network-order halves). Fib6 writes them, workers read them. dataplane: ro, control: wo.
+  std::atomic<uint32_t> peer{0};
+  std::atomic<uint64_t> peer_hi{0};
+  std::atomic<uint64_t> peer_lo{0};
 };
 static_assert(sizeof(Nexthop) == 64);
 

@@ -159,7 +159,20 @@ void Fib6::Write(const Prefix& p, uint8_t len, uint32_t entry, uint8_t depth, Ta
   for (uint32_t i = first; i < end; ++i) WriteEntry(&tbl[i], &owner[i], entry, depth, take);
 }
 
+absl::Status Fib6::AddConnected(const uint8_t addr[16], uint8_t len, uint32_t nexthop) {
+  if (own_nexthops_ == nullptr) {
+    return absl::FailedPreconditionError("the IPv6 FIB has no next-hop table for own addresses");
+  }
+  if (len == 0) return absl::InvalidArgumentError("a connected subnet has a length of 1 to 128");
+  return AddValue(addr, len, nexthop, kOwn);
+}
+
 absl::Status Fib6::Add(const uint8_t addr[16], uint8_t len, uint32_t nexthop) {
+  return AddValue(addr, len, nexthop, 0);
+}
+
+absl::Status Fib6::AddValue(const uint8_t addr[16], uint8_t len, uint32_t nexthop,
+                            uint32_t own) {
   if (len > 128) {
     return absl::InvalidArgumentError(absl::StrFormat("prefix length %u above 128", len));
   }
@@ -168,21 +181,53 @@ absl::Status Fib6::Add(const uint8_t addr[16], uint8_t len, uint32_t nexthop) {
         absl::StrFormat("next hop %u above the IPv6 FIB's maximum %u", nexthop, kMaxNexthop));
   }
   if (len == 0) {
-    if (!default_has_route_ && size() >= max_routes_) return Full(Prefix{}, 0);
+    if (!default_has_route_ && size() - own_routes_ >= max_routes_) return Full(Prefix{}, 0);
     default_.store(nexthop, std::memory_order_release);
     default_has_route_ = true;
     return absl::OkStatus();
   }
   Prefix p = Masked(addr, len);
   Key key = KeyOf(p, len);
+  const uint32_t value = own | nexthop;
   if (auto it = routes_.find(key); it != routes_.end()) {
-    if (it->second != nexthop) {
-      it->second = nexthop;
-      Write(p, len, kValid | nexthop, len, [len](uint8_t d) { return d == len; });
+    if (it->second & kPeer) {
+      // A kept neighbour's next hop changes in its holder, in one store.
+      if (Nexthop* h = PeerHolder(p, it->second & kValueMask)) {
+        h->peer.store(nexthop, std::memory_order_release);
+      }
+      it->second = kPeer | nexthop;
+      return absl::OkStatus();
+    }
+    if (it->second != value) {
+      if ((it->second ^ value) & kOwn) own_routes_ += own ? 1 : -1;
+      it->second = value;
+      Write(p, len, kValid | value, len, [len](uint8_t d) { return d == len; });
     }
     return absl::OkStatus();
   }
-  if (size() >= max_routes_) return Full(p, len);
+  if (own == 0 && len == 128 && own_nexthops_ != nullptr) {
+    // The first /128 under a subnet with an own address is kept in the subnet's next hop.
+    uint32_t cover = Cover(p, 128).first;
+    if (cover & kOwn) {
+      Nexthop& h = own_nexthops_[cover & kValueMask];
+      if (h.peer.load(std::memory_order_relaxed) == 0) {
+        uint64_t hi, lo;
+        memcpy(&hi, p.b, 8);
+        memcpy(&lo, p.b + 8, 8);
+        h.peer_hi.store(hi, std::memory_order_release);
+        h.peer_lo.store(lo, std::memory_order_release);
+        h.peer.store(nexthop, std::memory_order_release);
+        routes_.emplace(key, kPeer | nexthop);
+        ++routes_of_len_[len];
+        ++own_routes_;
+        return absl::OkStatus();
+      }
+    }
+  }
+  if (own == 0 && len < 128) {
+    if (absl::Status s = DemotePeer(p, len); !s.ok()) return s;
+  }
+  if (own == 0 && size() - own_routes_ >= max_routes_) return Full(p, len);
   // The groups to create: every level from the first entry on the path that does not point to a
   // group yet. All are reserved before anything changes, so a refusal leaves the table as it was.
   int level = Level(len);
@@ -218,9 +263,55 @@ absl::Status Fib6::Add(const uint8_t addr[16], uint8_t len, uint32_t nexthop) {
     e = &tbl8_[i];
     owner = &owner8_[i];
   }
-  routes_.emplace(key, nexthop);
+  routes_.emplace(key, value);
   ++routes_of_len_[len];
-  Write(p, len, kValid | nexthop, len, [len](uint8_t d) { return d <= len; });
+  if (own != 0) ++own_routes_;
+  Write(p, len, kValid | value, len, [len](uint8_t d) { return d <= len; });
+  return absl::OkStatus();
+}
+
+Nexthop* Fib6::PeerHolder(const Prefix& p, uint32_t nh) const {
+  if (own_nexthops_ == nullptr) return nullptr;
+  uint32_t cover = Cover(p, 128).first;
+  if (!(cover & kOwn)) return nullptr;
+  Nexthop& h = own_nexthops_[cover & kValueMask];
+  uint64_t hi, lo;
+  memcpy(&hi, p.b, 8);
+  memcpy(&lo, p.b + 8, 8);
+  if (h.peer.load(std::memory_order_relaxed) != nh ||
+      h.peer_hi.load(std::memory_order_relaxed) != hi ||
+      h.peer_lo.load(std::memory_order_relaxed) != lo) {
+    return nullptr;
+  }
+  return &h;
+}
+
+absl::Status Fib6::DemotePeer(const Prefix& p, uint8_t len) {
+  if (own_nexthops_ == nullptr) return absl::OkStatus();
+  uint32_t cover = Cover(p, len).first;
+  if (!(cover & kOwn)) return absl::OkStatus();
+  Nexthop& h = own_nexthops_[cover & kValueMask];
+  uint32_t peer = h.peer.load(std::memory_order_relaxed);
+  if (peer == 0) return absl::OkStatus();
+  Prefix q;
+  uint64_t hi = h.peer_hi.load(std::memory_order_relaxed);
+  uint64_t lo = h.peer_lo.load(std::memory_order_relaxed);
+  memcpy(q.b, &hi, 8);
+  memcpy(q.b + 8, &lo, 8);
+  if (memcmp(Masked(q.b, len).b, p.b, sizeof(p.b)) != 0) return absl::OkStatus();
+  // Into the table while the holder still has it (a lookup finds it either way), then out of
+  // the holder: the new route never hides it.
+  Key qk = KeyOf(q, 128);
+  routes_.erase(qk);
+  --routes_of_len_[128];
+  --own_routes_;
+  if (absl::Status s = AddValue(q.b, 128, peer, 0); !s.ok()) {
+    routes_.emplace(qk, kPeer | peer);
+    ++routes_of_len_[128];
+    ++own_routes_;
+    return s;
+  }
+  h.peer.store(0, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -240,9 +331,22 @@ absl::Status Fib6::Delete(const uint8_t addr[16], uint8_t len) {
     return absl::OkStatus();
   }
   Prefix p = Masked(addr, len);
-  if (routes_.erase(KeyOf(p, len)) == 0) {
+  auto it = routes_.find(KeyOf(p, len));
+  if (it == routes_.end()) {
     return absl::NotFoundError(absl::StrFormat("route %s not in the IPv6 FIB", Text(p.b, len)));
   }
+  if (it->second & kPeer) {
+    // No entry of the table is its: the holder forgets it (nothing, once the subnet has gone).
+    if (Nexthop* h = PeerHolder(p, it->second & kValueMask)) {
+      h->peer.store(0, std::memory_order_release);
+    }
+    routes_.erase(it);
+    --routes_of_len_[len];
+    --own_routes_;
+    return absl::OkStatus();
+  }
+  if (it->second & kOwn) --own_routes_;
+  routes_.erase(it);
   --routes_of_len_[len];
   auto [entry, depth] = Cover(p, len);
   Write(p, len, entry, depth, [len](uint8_t d) { return d == len; });
@@ -270,6 +374,32 @@ absl::Status Fib6::Delete(const uint8_t addr[16], uint8_t len) {
   return absl::OkStatus();
 }
 
+uint64_t Fib6::GroupsFor(const uint8_t first[16], uint8_t len, const uint8_t step[16],
+                         uint32_t n) {
+  // The k-th group level is indexed by byte k + 2: one group per distinct value of the bytes
+  // before it among the prefixes. For numbers a + i * s (i < n) cut to their top `bits` bits,
+  // that is n when the step reaches 2^(128 - bits), else every value from the first to the last.
+  auto value = [](const uint8_t* b) {
+    unsigned __int128 v = 0;
+    for (int i = 0; i < 16; ++i) v = v << 8 | b[i];
+    return v;
+  };
+  const unsigned __int128 a = value(first), s = value(step);
+  if (n == 0) return 0;
+  uint64_t groups = 0;
+  for (int k = 1; k <= Level(len); ++k) {
+    int shift = 128 - 8 * (k + 2);  // the bits below the bytes that choose the group
+    unsigned __int128 unit = static_cast<unsigned __int128>(1) << shift;
+    if (s >= unit) {
+      groups += n;
+    } else {
+      unsigned __int128 last = a + s * (n - 1);
+      groups += static_cast<uint64_t>((last >> shift) - (a >> shift) + 1);
+    }
+  }
+  return groups;
+}
+
 absl::Status Fib6::ReserveGroups(uint32_t n) {
   if (n == 0) return absl::OkStatus();
   auto ready = [&] { return free_groups_.size() + (tbl8_groups_ - next_group_) >= n; };
@@ -278,7 +408,7 @@ absl::Status Fib6::ReserveGroups(uint32_t n) {
   if (!ready()) {
     return absl::ResourceExhaustedError(absl::StrFormat(
         "IPv6 FIB out of memory for longer prefixes: %u tbl8 groups needed, %u of %u free (a "
-        "lone /64 takes 5, a lone /128 13); raise tbl8_groups",
+        "lone /64 takes 5, a lone /128 13)",
         n, uint32_t(free_groups_.size()) + (tbl8_groups_ - next_group_), tbl8_groups_));
   }
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "dataplane/fib.h"
 #include "dataplane/lazy_array.h"
 
 namespace vr::dataplane {
@@ -38,7 +39,7 @@ namespace vr::dataplane {
 class Fib6 {
  public:
   static constexpr uint32_t kNoRoute = ~uint32_t{0};       // lookup result with no route
-  static constexpr uint32_t kMaxNexthop = (1u << 30) - 1;  // next hops use the low 30 bits
+  static constexpr uint32_t kMaxNexthop = (1u << 28) - 1;  // next hops use the low 28 bits
   static constexpr uint32_t kMaxTbl8Groups = 1u << 24;     // group << 8 must fit in 32 bits
 
   // The groups Create reserves unless told: one per route, 1 KiB of hugepage memory a route, at
@@ -60,6 +61,32 @@ class Fib6 {
   // Control only. `addr`: 16 bytes, network order; bits past `len` are ignored. `len` 0 is the
   // default route. Adding an existing prefix replaces its next hop.
   absl::Status Add(const uint8_t addr[16], uint8_t len, uint32_t nexthop);
+
+  // A connected subnet that holds one of the router's own addresses, with no /128 route for it:
+  // a lookup that ends on this subnet's entries compares the destination with the `ip6` of
+  // next hop `nexthop` (a kConnected entry of `nexthops`, given to SetOwnAddresses) and returns
+  // the local next hop when they are equal. A /128 costs up to 13 tbl8 groups (8 under its
+  // own /64), which tens of thousands of template members' addresses cannot pay; this costs a
+  // compare on the one cache line the worker reads next anyway. The same line keeps one
+  // neighbour of the subnet: the first /128 Add puts under such a subnet (a subscriber's
+  // router, the far end of a /127) lives in the next hop's `peer` words instead of tbl8 groups,
+  // and a lookup that ends on the subnet compares with it too; further /128s go to the table.
+  // A route added later inside the subnet that would hide that neighbour moves it to the table
+  // first. These routes do not count against max_routes (the vifs bound their number). Delete
+  // removes them as any; deleting the subnet leaves its neighbour's /128 known but unused, as
+  // the neighbour is on no subnet then (NDP removes it next).
+  absl::Status AddConnected(const uint8_t addr[16], uint8_t len, uint32_t nexthop);
+  // Control, once, before AddConnected: the next-hop table and the next hop of the router's own
+  // addresses. Null `nexthops` (tests without own addresses) keeps AddConnected refused.
+  void SetOwnAddresses(Nexthop* nexthops, uint32_t local) {
+    own_nexthops_ = nexthops;
+    own_local_ = local;
+  }
+  // How many tbl8 groups `n` prefixes of length `len` at first, first + step, ... (16-byte
+  // addresses, network order, host bits ignored) need at most, with nothing else in the table:
+  // what a template's members' subnets take, to size the table from a config.
+  static uint64_t GroupsFor(const uint8_t first[16], uint8_t len, const uint8_t step[16],
+                            uint32_t n);
   absl::Status Delete(const uint8_t addr[16], uint8_t len);
   bool Has(const uint8_t addr[16], uint8_t len) const;
   size_t size() const { return routes_.size() + (default_has_route_ ? 1 : 0); }
@@ -74,7 +101,7 @@ class Fib6 {
   bool Lookup(const uint8_t addr[16], uint32_t* nexthop) const {
     uint32_t e = Load(&tbl24_[Index24(addr)]);
     for (int b = 3; e & kExt; ++b) e = Load(&tbl8_[(e & kValueMask) << 8 | addr[b]]);
-    *nexthop = (e & kValid) ? e & kValueMask : default_.load(std::memory_order_acquire);
+    *nexthop = (e & kValid) ? Resolve(addr, e) : default_.load(std::memory_order_acquire);
     return *nexthop != kNoRoute;
   }
 
@@ -96,14 +123,43 @@ class Fib6 {
     uint32_t def = default_.load(std::memory_order_acquire);
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t e = nexthops[i];
-      nexthops[i] = (e & kValid) ? e & kValueMask : def;
+      nexthops[i] = (e & kValid) ? Resolve(addrs[i], e) : def;
     }
   }
 
  private:
-  static constexpr uint32_t kValid = 1u << 31;  // a route's next hop follows in the low 30 bits
+  static constexpr uint32_t kValid = 1u << 31;  // a route's next hop follows in the low 29 bits
   static constexpr uint32_t kExt = 1u << 30;    // the low bits index the group of the next byte
-  static constexpr uint32_t kValueMask = kExt - 1;
+  // With kValid: a connected subnet holding a router address (AddConnected).
+  static constexpr uint32_t kOwn = 1u << 29;
+  // In routes_ only, never in an entry: a /128 kept in its subnet's next hop (`peer`).
+  static constexpr uint32_t kPeer = 1u << 28;
+  static constexpr uint32_t kValueMask = kPeer - 1;
+
+  // The next hop of a valid entry `e` for destination `addr`.
+  uint32_t Resolve(const uint8_t addr[16], uint32_t e) const {
+    uint32_t nh = e & kValueMask;
+    if (__builtin_expect((e & kOwn) == 0, 1)) return nh;
+    // The worker reads this next hop's line next in any case; the router's own address and the
+    // subnet's kept neighbour are in it.
+    const Nexthop& c = own_nexthops_[nh];
+    uint64_t a[2], o[2];
+    memcpy(a, addr, 16);
+    memcpy(o, c.ip6, 16);
+    if (((a[0] ^ o[0]) | (a[1] ^ o[1])) == 0) return own_local_;
+    // A seqlock whose sequence is the neighbour's next hop: control clears it before the
+    // address changes, and a next hop is never reused within a worker's burst (its slot is
+    // freed only after a grace period), so seeing the same one twice means the address read
+    // between is its own.
+    uint32_t peer = c.peer.load(std::memory_order_acquire);
+    if (peer != 0 && c.peer_hi.load(std::memory_order_acquire) == a[0] &&
+        c.peer_lo.load(std::memory_order_acquire) == a[1] &&
+        c.peer.load(std::memory_order_acquire) == peer) {
+      return peer;
+    }
+    return nh;
+  }
+
 
   struct Prefix {
     uint8_t b[16];
@@ -122,6 +178,11 @@ class Fib6 {
   static uint32_t Load(const uint32_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
   static void Store(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
   static Prefix Masked(const uint8_t addr[16], uint8_t len);
+  absl::Status AddValue(const uint8_t addr[16], uint8_t len, uint32_t nexthop, uint32_t own);
+  // Control: the connected next hop whose `peer` holds the /128 at `p` with next hop `nh`.
+  Nexthop* PeerHolder(const Prefix& p, uint32_t nh) const;
+  // Control: a route of `len` at `p` is coming; a kept neighbour it would hide goes to the table.
+  absl::Status DemotePeer(const Prefix& p, uint8_t len);
   static Key KeyOf(const Prefix& p, uint8_t len);
   absl::Status Full(const Prefix& p, uint8_t len) const;
 
@@ -147,6 +208,9 @@ class Fib6 {
   uint32_t tbl8_groups_ = 0;
   uint32_t max_routes_ = 0;
   rte_rcu_qsbr* rcu_ = nullptr;
+  Nexthop* own_nexthops_ = nullptr;  // dataplane: ro; set once before workers start
+  uint32_t own_local_ = kNoRoute;
+  uint32_t own_routes_ = 0;  // control only: AddConnected's and kept /128s, outside max_routes
 
   // Control only: the routes but the default, how many of each length (a delete's search for its
   // cover skips absent lengths), and per entry the length of the prefix that owns it (0: none;

@@ -21,7 +21,7 @@ import struct, sys
 
 tmp, frames, nbufs, metrics_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
-def config(name, outers, in_dev, metrics=False):
+def config(name, outers, in_dev, metrics=False, address6=''):
     lines = [
         'dataplane:', '  workers: 1', f'  nbufs: {nbufs}',
         'control:', f'  socket: {tmp}/{name}.sock',
@@ -40,7 +40,8 @@ def config(name, outers, in_dev, metrics=False):
     ]
     if outers:
         lines += ['groups:', '  - id: 10', '    name: customers', '    templates:',
-                  f'      - {{parent: in, outer: 1-{outers}, inner: 1-2048, address: 10.0.0.0/31}}']
+                  f'      - {{parent: in, outer: 1-{outers}, inner: 1-2048, address: 10.0.0.0/31'
+                  + (f', address6: {address6}' if address6 else '') + '}']
     with open(f'{tmp}/{name}.yaml', 'w') as f:
         f.write('\n'.join(lines) + '\n')
 
@@ -48,6 +49,8 @@ null_in = 'net_null0,no-rx=1'
 config('base', 0, null_in)
 config('s65536', 32, null_in)
 config('s1048576', 512, null_in)
+# The same 65,536 members dual stack: a /64 each as well, in sequence from 2001:db8:100::/48.
+config('s65536_6', 32, null_in, address6='2001:db8:100::1/64')
 for kind in ('tagged', 'untagged'):
     config(f'fwd_{kind}', 32, f'net_pcap0,rx_pcap={tmp}/{kind}.pcap,infinite_rx=1', metrics=True)
 
@@ -85,7 +88,7 @@ for i in range(frames):
 wrpcap(f'{tmp}/tagged.pcap', tagged)
 wrpcap(f'{tmp}/untagged.pcap', untagged)
 EOF
-for c in base s65536 s1048576 fwd_tagged; do
+for c in base s65536 s65536_6 s1048576 fwd_tagged; do
   "$build/vrouterd" --config "$tmp/$c.yaml" --check >/dev/null || die "the generated $c config is invalid"
 done
 
@@ -108,7 +111,8 @@ measure_start() {
   if [ "$name" != base ]; then
     n=$("$build/vrouterctl" -s "$sock" group show | awk '$2 == "customers" { print $3 }')
     n=${n#(}
-    [ "$n" = "${name#s}" ] || die "$name: group customers has '$n' interfaces, want ${name#s}"
+    want=${name#s} want=${want%_6}
+    [ "$n" = "$want" ] || die "$name: group customers has '$n' interfaces, want $want"
     for i in $(seq "$sets"); do
       mtu=$((1400 + i % 2 * 100))
       t0=$EPOCHREALTIME
@@ -126,7 +130,7 @@ measure_start() {
 
 echo "bench: vifs: QinQ templates on one port, $runs starts per size, $sets group changes per start"
 declare -A start mem sets_all
-for name in base s65536 s1048576; do
+for name in base s65536 s65536_6 s1048576; do
   start[$name]="" mem[$name]="" sets_all[$name]=""
   for r in $(seq "$runs"); do
     measure_start "$name"
@@ -163,15 +167,17 @@ done
   echo
   printf '%-10s %-22s %-22s %-30s\n' vifs 'to forwarding, s' 'memory per vif, B' 'link set group mtu, ms'
   printf '%-10s %-22s %-22s %-30s\n' '' 'median (min-max)' 'median (target <= 1024)' 'median / max (target)'
-  for name in s65536 s1048576; do
-    n=${name#s}
+  for name in s65536 s65536_6 s1048576; do
+    n=${name#s} n=${n%_6}
     read -r s_med s_min s_max < <(stats ${start[$name]})
     read -r m_med _ _ < <(stats ${mem[$name]})
     mapfile -t lat < <(printf '%s' "${sets_all[$name]}")
     read -r l_med _ l_max < <(stats "${lat[@]}")
     per_vif=$(awk -v m="$m_med" -v b="$base_mem" -v n="$n" 'BEGIN { printf "%.0f", (m - b) * 1024 / n }')
     target=$([ "$n" = 65536 ] && echo 10 || echo 100)
-    printf '%-10s %-22s %-22s %-30s\n' "$n" "$s_med ($s_min-$s_max)" "$per_vif" \
+    label=$n
+    [ "$name" = s65536_6 ] && label="$n+v6"  # a /64 each too: what IPv6 on members costs
+    printf '%-10s %-22s %-22s %-30s\n' "$label" "$s_med ($s_min-$s_max)" "$per_vif" \
       "$l_med / $l_max (<= $target)"
   done
   read -r t_med t_min t_max < <(stats "${tag[@]}")

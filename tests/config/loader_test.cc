@@ -419,7 +419,7 @@ const ErrorCase kErrors[] = {
      "knet, arp, icmp, group_file, groups, ports, vifs, routes, neighbours"},
     {"UnknownPortKey", "ports:\n  - name: a\n    device: x\n    speed: 10\n",
      "t.yaml:4:5: unknown key 'speed' in port; expected one of: name, device, mac, mtu, addresses, "
-     "link_local, group, state"},
+     "link_local, group, state, router_advertisements"},
     {"MissingPorts", "dataplane:\n  workers: 1\n", "t.yaml:1:1: missing key 'ports' in config"},
     {"MissingDevice", "ports:\n  - name: a\n    mtu: 1500\n",
      "t.yaml:2:5: missing key 'device' in port"},
@@ -435,7 +435,7 @@ const ErrorCase kErrors[] = {
      "t.yaml:2:3: ports: expected a list of at least one port, got a map"},
     {"PortNotMap", "ports:\n  - a\n",
      "t.yaml:2:5: port: expected a map with keys name, device, mac, mtu, addresses, link_local, "
-     "group, state, got 'a'"},
+     "group, state, router_advertisements, got 'a'"},
     {"WorkersWord", WithPorts("dataplane:\n  workers: two\n"),
      "t.yaml:9:12: workers: expected an integer between 1 and 64, got 'two'"},
     {"WorkersZero", WithPorts("dataplane:\n  workers: 0\n"),
@@ -827,11 +827,15 @@ TEST(LoadConfigFile, LoadsTheVifsExample) {
     EXPECT_EQ(m.outer, 100 + i);
     EXPECT_EQ(m.address, (Ip4Prefix{Ip("198.18.64.0") + 2 * i, 31}));  // 198.18.64.(2i)/31
   }
+  EXPECT_EQ(TemplateMember(t, 1).address6, *ParseIp6Prefix("2001:db8:100:1::1/64"));
+  EXPECT_EQ(TemplateMember(t, 63).address6, *ParseIp6Prefix("2001:db8:100:3f::1/64"));
   const GroupConfig& wholesale = c->groups[2];
   ASSERT_EQ(wholesale.templates.size(), 1u);
   EXPECT_EQ(wholesale.templates[0].size(), 400u);
   EXPECT_EQ(TemplateMember(wholesale.templates[0], 399).address,
             (Ip4Prefix{Ip("198.18.102.61"), 30}));
+  EXPECT_EQ(TemplateMember(wholesale.templates[0], 399).address6,
+            *ParseIp6Prefix("2001:db8:200::31e/127"));
   ASSERT_EQ(c->vifs.size(), 2u);
   EXPECT_EQ(c->vifs[0].name, "lab7");
   EXPECT_EQ(c->vifs[0].group, 30u);

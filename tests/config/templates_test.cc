@@ -104,6 +104,49 @@ TEST(TemplateMember, MacsStepAsA48BitNumber) {
   EXPECT_EQ(TemplateMember(t, 4000).mac, (Mac{0x10, 0x8d, 0x4a, 0x51, 0, 0}));
 }
 
+Ip6Addr A6(std::string_view s) { return *ParseIp6(s); }
+Ip6Prefix P6(std::string_view s) { return *ParseIp6Prefix(s); }
+
+TEST(TemplateMember, Ipv6AddressesStepAs128BitNumbers) {
+  TemplateConfig t{.parent = "a",
+                   .outer = {100, 163},
+                   .address6 = P6("2001:db8:100::1/64"),
+                   .address6_step = absl::uint128(1) << 64};
+  EXPECT_EQ(TemplateMember(t, 0).address6, P6("2001:db8:100::1/64"));
+  EXPECT_EQ(TemplateMember(t, 1).address6, P6("2001:db8:100:1::1/64"));
+  EXPECT_EQ(TemplateMember(t, 63).address6, P6("2001:db8:100:3f::1/64"));
+  EXPECT_FALSE(TemplateMember(t, 0).address.has_value());
+  EXPECT_EQ(TemplateMemberFor6(t, A6("2001:db8:100:3f::abcd")), 63u);
+  EXPECT_EQ(TemplateMemberFor6(t, A6("2001:db8:100:40::1")), std::nullopt) << "past the last";
+  EXPECT_EQ(TemplateMemberFor6(t, A6("2001:db8:ff:ffff::1")), std::nullopt) << "below the first";
+  // /127s two apart carry across the 64-bit halves; a step of 4 leaves a gap after each.
+  TemplateConfig p2p{.parent = "a",
+                     .outer = {1, 4},
+                     .address6 = P6("2001:db8:0:ffff:ffff:ffff:ffff:fffc/127"),
+                     .address6_step = 4};
+  EXPECT_EQ(TemplateMember(p2p, 1).address6, P6("2001:db8:1::/127"));
+  EXPECT_EQ(TemplateMember(p2p, 3).address6, P6("2001:db8:1::8/127"));
+  EXPECT_EQ(TemplateMemberFor6(p2p, A6("2001:db8:1::1")), 1u);
+  EXPECT_EQ(TemplateMemberFor6(p2p, A6("2001:db8:1::2")), std::nullopt) << "in a gap";
+  EXPECT_EQ(TemplateMemberFor6(p2p, A6("2001:db8:1::5")), 2u);
+}
+
+TEST(TemplateMember, Ipv6StepsReadAsNumbersOrAddresses) {
+  EXPECT_EQ(*ParseIp6Step("2"), absl::uint128(2));
+  EXPECT_EQ(*ParseIp6Step("18446744073709551616"), absl::uint128(1) << 64);
+  EXPECT_EQ(*ParseIp6Step("0:0:0:1::"), absl::uint128(1) << 64);
+  EXPECT_EQ(*ParseIp6Step("::2"), absl::uint128(2));
+  EXPECT_FALSE(ParseIp6Step("02").ok());
+  EXPECT_FALSE(ParseIp6Step("340282366920938463463374607431768211456").ok()) << "2^128";
+  EXPECT_EQ(ParseIp6Step("two").status().message(),
+            "expected a number like 2, or an IPv6 address like 0:0:0:1:: read as a 128-bit "
+            "number, got 'two'");
+  EXPECT_EQ(FormatIp6Step(2), "2");
+  EXPECT_EQ(FormatIp6Step(4294967295u), "4294967295");
+  EXPECT_EQ(FormatIp6Step(absl::uint128(1) << 64), "0:0:0:1::");
+  EXPECT_EQ(FormatIp6Step(absl::uint128(1) << 72), "0:0:0:100::");
+}
+
 TEST(SubinterfaceName, VlanAndQinq) {
   EXPECT_EQ(SubinterfaceName("a", 100, 0), "a.100");
   EXPECT_EQ(SubinterfaceName("a", 100, 7), "a.100.7");
@@ -227,6 +270,77 @@ TEST(Templates, ReadWithDefaults) {
   EXPECT_EQ(t[2].address_step, 8u);
   EXPECT_EQ(t[2].mac_step, 16u);
   EXPECT_EQ(TemplateMember(t[2], 9).address, (Ip4Prefix{Ip("198.18.96.73"), 30}));
+}
+
+// Dual stack: an IPv4 and an IPv6 address per member, each with its own step; an IPv6-only
+// template may give its address as `address`, with address_step as its step.
+TEST(Templates, ReadIpv6AddressesWithDefaults) {
+  Config c = Load(WithPorts(R"(groups:
+  - id: 10
+    templates:
+      - parent: a
+        vlan: 100-163
+        address: 198.18.64.0/31
+        address6: 2001:db8:100::1/64
+      - {parent: b, vlan: 1-1000, address: 2001:db8:200::/127, address_step: 2}
+      - {parent: b, vlan: 2000-2009, address6: 2001:db8:300::1/64, address6_step: "0:0:0:100::"}
+)"));
+  const std::vector<TemplateConfig>& t = c.groups[1].templates;
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].address, (Ip4Prefix{Ip("198.18.64.0"), 31}));
+  EXPECT_EQ(t[0].address6, P6("2001:db8:100::1/64"));
+  EXPECT_EQ(t[0].address6_step, absl::uint128(1) << 64) << "one /64 per member";
+  EXPECT_EQ(TemplateMember(t[0], 63).address6, P6("2001:db8:100:3f::1/64"));
+  EXPECT_FALSE(t[1].address.has_value());
+  EXPECT_EQ(t[1].address6, P6("2001:db8:200::/127"));
+  EXPECT_EQ(t[1].address6_step, absl::uint128(2));
+  EXPECT_EQ(TemplateMember(t[1], 999).address6, P6("2001:db8:200::7ce/127"));
+  EXPECT_EQ(t[2].address6_step, absl::uint128(1) << 72) << "one /56 per member";
+  EXPECT_EQ(TemplateMember(t[2], 9).address6, P6("2001:db8:300:900::1/64"));
+  // Written back and read again: the same templates (address6 and address6_step are written).
+  std::string text = FormatConfig(c);
+  EXPECT_NE(text.find("address6: 2001:db8:200::/127"), std::string::npos) << text;
+  EXPECT_NE(text.find("address6_step: \"0:0:0:100::\""), std::string::npos) << text;
+  EXPECT_EQ(Load(text), c);
+}
+
+// Steps near the size of the address space: the checks' arithmetic never wraps (a step of
+// 0x7000:: from 2001:db8::1 once looked like member 0 reaching ff00::/8).
+TEST(Templates, HugeIpv6StepsAreCheckedWithoutWrapping) {
+  Config c = Load(WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 1-2, address6: "
+                            "2001:db8::1/64, address6_step: \"7000::\"}]}]\n"));
+  EXPECT_EQ(TemplateMember(c.groups[1].templates[0], 1).address6, P6("9001:db8::1/64"));
+  absl::StatusOr<Config> bad = ParseConfig(
+      WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 1-3, address6: "
+                "2001:db8::1/64, address6_step: \"6f80::\"}]}]\n"),
+      "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(FirstLine(bad.status()),
+            "t.yaml:8:64: address6 2001:db8::1/64: member 2 (a.3) would get ff01:db8::1/64, which "
+            "is a multicast address (ff00::/8)");
+}
+
+// Routes and neighbours find members' IPv6 subnets by arithmetic; a member's link-local
+// address is on its own link, so a link-local next hop or neighbour may name the member.
+TEST(Templates, Ipv6RoutesAndNeighboursReachMembers) {
+  Config c = Load(WithPorts(R"(groups:
+  - id: 10
+    templates:
+      - {parent: a, vlan: 100-163, address6: 2001:db8:100::1/64}
+routes:
+  - {prefix: 2001:db8:ff00::/40, via: 2001:db8:100:5::2}
+  - {prefix: 2001:db8:fe00::/40, via: fe80::2, port: a.163}
+  - {prefix: 2001:db8:100::/48, type: blackhole}
+neighbours:
+  - {ip: 2001:db8:100:5::2, mac: 02:00:00:00:00:05}
+  - {ip: fe80::2, mac: 02:00:00:00:00:06, port: a.100}
+  - {ip: fe80::2, mac: 02:00:00:00:00:07, port: a.101}
+)"));
+  ASSERT_EQ(c.routes6.size(), 3u);
+  EXPECT_EQ(c.routes6[1].port, "a.163");
+  ASSERT_EQ(c.neighbours6.size(), 3u);
+  EXPECT_EQ(c.neighbours6[0].port, "a.105") << "found from the member's subnet";
+  EXPECT_EQ(c.neighbours6[1].port, "a.100");
 }
 
 // A YAML group without a name adds settings to the id the group file names, and neither side
@@ -477,7 +591,7 @@ const ErrorCase kErrors[] = {
     // Templates: keys, parent and tags.
     {"TemplateUnknownKey", Template("parent: a, vlan: 1, step: 2"),
      "t.yaml:8:52: unknown key 'step' in template; expected one of: parent, vlan, outer, inner, "
-     "address, address_step, mac, mac_step, members"},
+     "address, address_step, address6, address6_step, mac, mac_step, members"},
     {"TemplateNoParent", Template("vlan: 1"), "t.yaml:8:31: missing key 'parent' in template"},
     {"MemberOutsideTheTemplate", Template("parent: a, vlan: 5-9, members: [{vlan: 10, mtu: 1400}]"),
      "t.yaml:8:71: vlan 10 is not a member of this template"},
@@ -544,8 +658,6 @@ const ErrorCase kErrors[] = {
     // Templates: addresses and MACs.
     {"TemplateAddressNoLength", Template("parent: a, vlan: 1, address: 198.18.64.0"),
      "t.yaml:8:61: address: expected an IPv4 prefix like 198.18.1.1/24, got '198.18.64.0'"},
-    {"TemplateAddressIpv6", Template("parent: a, vlan: 1, address: 2001:db8:64::1/64"),
-     "t.yaml:8:61: address 2001:db8:64::1/64: IPv6 addresses in templates are not supported yet"},
     {"TemplateAddressNetwork", Template("parent: a, vlan: 1, address: 198.18.64.0/30"),
      "t.yaml:8:61: address 198.18.64.0/30 is the network address of 198.18.64.0/30; give member "
      "0 a host address"},
@@ -602,7 +714,7 @@ const ErrorCase kErrors[] = {
      "t.yaml:8:7: vifs: expected a list of vifs like {parent: a, vlan: 100}, got a map"},
     {"VifUnknownKey", Vif("parent: a, vlan: 1, speed: 5"),
      "t.yaml:8:29: unknown key 'speed' in vif; expected one of: name, parent, vlan, outer, inner, "
-     "mac, mtu, addresses, link_local, group, state, impairment"},
+     "mac, mtu, addresses, link_local, group, state, impairment, router_advertisements"},
     {"VifNoParent", Vif("vlan: 1"), "t.yaml:8:8: missing key 'parent' in vif"},
     {"VifParentIsAVif", WithPorts("vifs:\n  - {parent: a, vlan: 1}\n  - {parent: a.1, vlan: 2}\n"),
      "t.yaml:10:14: parent: expected the name of a port (a, b), got 'a.1'"},
@@ -738,16 +850,113 @@ const ErrorCase kErrors[] = {
                "neighbours: [{ip: 198.18.1.5, mac: 02:00:00:00:00:01, port: a.200}]\n"),
      "t.yaml:10:61: port: expected the name of a port or vif (a, b, b.5, template members such as "
      "a.100), got 'a.200'"},
-    {"Route6ViaOnATemplateMember",
+    // IPv6 template addresses.
+    {"TemplateAddress6Ipv4", Template("parent: a, vlan: 1, address6: 198.18.64.0/31"),
+     "t.yaml:8:62: address6: 198.18.64.0/31 is an IPv4 prefix; give it as address"},
+    {"TemplateAddress6NoLength", Template("parent: a, vlan: 1, address6: 2001:db8:64::1"),
+     "t.yaml:8:62: address6: expected an IPv6 prefix like 2001:db8::1/64, got '2001:db8:64::1'"},
+    {"TemplateAddress6LinkLocal", Template("parent: a, vlan: 1-9, address6: fe80::1/64"),
+     "t.yaml:8:64: address6 fe80::1/64 is a link-local address (fe80::/10); members' link-local "
+     "addresses come from their MACs, give a global one"},
+    {"TemplateAddress6Multicast", Template("parent: a, vlan: 1-9, address6: ff02::1/64"),
+     "t.yaml:8:64: address ff02::1/64 is a multicast address (ff00::/8); expected a unicast "
+     "address"},
+    {"TemplateAddress6Anycast", Template("parent: a, vlan: 1-9, address6: 2001:db8:64::/64"),
+     "t.yaml:8:64: address 2001:db8:64::/64 is the Subnet-Router anycast address of "
+     "2001:db8:64::/64; give member 0 a host address"},
+    {"TemplateAddress6LengthZero", Template("parent: a, vlan: 1-9, address6: 2001:db8::1/0"),
+     "t.yaml:8:64: address 2001:db8::1/0: expected a prefix length of 1 to 128"},
+    {"TemplateAddress6StepNotAMultiple",
+     Template("parent: a, vlan: 1-9, address6: 2001:db8:200::/127, address6_step: 3"),
+     "t.yaml:8:99: address6_step: expected a multiple of 2, the size of a /127 subnet, so that "
+     "members' subnets do not overlap, got '3'"},
+    {"TemplateAddress6StepBelowTheSubnet",
+     Template("parent: a, vlan: 1-9, address6: 2001:db8:200::1/64, address6_step: 2"),
+     "t.yaml:8:99: address6_step: expected a multiple of 2^64, the size of a /64 subnet, so that "
+     "members' subnets do not overlap, got '2'"},
+    {"TemplateAddress6StepAsAddressBelowTheSubnet",
+     Template("parent: a, vlan: 1-9, address: 2001:db8:200::1/56, address_step: \"0:0:0:1::\""),
+     "t.yaml:8:97: address_step: expected a multiple of 2^72, the size of a /56 subnet, so that "
+     "members' subnets do not overlap, got '0:0:0:1::'"},
+    {"TemplateAddress6StepZero",
+     Template("parent: a, vlan: 1-9, address6: 2001:db8:200::/127, address6_step: 0"),
+     "t.yaml:8:99: address6_step: expected a step of at least 1, got '0'"},
+    {"TemplateAddress6StepBad",
+     Template("parent: a, vlan: 1-9, address6: 2001:db8:200::/127, address6_step: two"),
+     "t.yaml:8:99: address6_step: expected a number like 2, or an IPv6 address like 0:0:0:1:: "
+     "read as a 128-bit number, got 'two'"},
+    {"TemplateAddress6StepWithoutAddress6", Template("parent: a, vlan: 1-9, address6_step: 2"),
+     "t.yaml:8:54: address6_step is only for a template with an address6"},
+    {"TemplateTwoIpv6Addresses",
+     Template("parent: a, vlan: 1-9, address: 2001:db8:1::1/64, address6: 2001:db8:2::1/64"),
+     "t.yaml:8:81: address6: this template's IPv6 address is given as address already (line 8); "
+     "a template has one IPv6 address"},
+    {"TemplateIpv6AddressWithAddress6Step",
+     Template("parent: a, vlan: 1-9, address: 2001:db8:1::1/64, address6_step: 2"),
+     "t.yaml:8:81: address6_step is for address6; the step of an IPv6 address given as address "
+     "is address_step"},
+    {"TemplateAddresses6Wrap",
+     Template("parent: a, vlan: 1-3, address6: 2001:db8::1/64, address6_step: \"8000::\""),
+     "t.yaml:8:64: address6 2001:db8::1/64: 3 members at a step of 2^127 run past "
+     "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+    {"TemplateAddresses6ReachLinkLocal",
+     Template("parent: a, vlan: 1-2, address6: fe7f:ffff:ffff:ffff::1/64"),
+     "t.yaml:8:64: address6 fe7f:ffff:ffff:ffff::1/64: member 1 (a.2) would get fe80::1/64, which "
+     "is a link-local address (fe80::/10)"},
+    {"TemplateAddresses6ReachMulticast",
+     Template("parent: a, vlan: 1-300, address: feff:ffff:ffff:ff00::1/64"),
+     "t.yaml:8:65: address feff:ffff:ffff:ff00::1/64: member 256 (a.257) would get ff00::1/64, "
+     "which is a multicast address (ff00::/8)"},
+    {"TemplateAddress6OverlapsAPort",
+     "ports:\n  - {name: a, device: x0, addresses: [2001:db8:1::1/64]}\n"
+     "groups: [{id: 10, templates: [{parent: a, vlan: 1-2, address6: 2001:db8:0:ffff::1/64}]}]\n",
+     "t.yaml:3:64: address6 2001:db8:0:ffff::1/64: the members' subnets 2001:db8:0:ffff::/64 to "
+     "2001:db8:1::/64 overlap 2001:db8:1::1/64 of port 'a'"},
+    {"TemplateAddress6OverlapsATemplate",
+     Template("parent: a, vlan: 1-64, address6: 2001:db8:100::1/64}, {parent: b, vlan: 1-10, "
+              "address6: 2001:db8:100:3f::1/64"),
+     "t.yaml:8:120: address6 2001:db8:100:3f::1/64: the members' subnets 2001:db8:100:3f::/64 to "
+     "2001:db8:100:48::/64 overlap the members' subnets 2001:db8:100::/64 to 2001:db8:100:3f::/64 "
+     "of the template with vlan 1-64 on port 'a' (line 8)"},
+    {"VifAddress6InATemplatesGap",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163, address6: "
+               "2001:db8:200::/127, address6_step: 4}]}]\n"
+               "vifs: [{parent: a, vlan: 5, addresses: [2001:db8:200::3/128]}]\n"),
+     "t.yaml:9:41: address 2001:db8:200::3/128 overlaps the members' subnets 2001:db8:200::/127 "
+     "to 2001:db8:200::fc/127 of the template with vlan 100-163 on port 'a' (line 8)"},
+    {"Route6IsAMembersSubnet",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163, address6: "
+               "2001:db8:100::1/64}]}]\n"
+               "routes: [{prefix: \"2001:db8:100:5::/64\", type: blackhole}]\n"),
+     "t.yaml:9:19: prefix 2001:db8:100:5::/64 is the connected subnet of vif 'a.105'"},
+    {"Route6HoldsAMembersOwnAddress",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163, address6: "
+               "2001:db8:100::1/64}]}]\n"
+               "routes: [{prefix: \"2001:db8:100:5::/96\", type: blackhole}]\n"),
+     "t.yaml:9:19: prefix 2001:db8:100:5::/96 holds 2001:db8:100:5::1, the router's own address "
+     "on vif 'a.105'; a route inside a template member's subnet may not take it"},
+    {"Via6IsAMembersOwnAddress",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163, address6: "
+               "2001:db8:100::1/64}]}]\n"
+               "routes: [{prefix: 2001:db8:ff00::/40, via: 2001:db8:100:5::1}]\n"),
+     "t.yaml:9:44: via 2001:db8:100:5::1 is the router's own address on vif 'a.105'"},
+    {"Via6InATemplatesGap",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-101, address6: "
+               "2001:db8:200::/127, address6_step: 4}]}]\n"
+               "routes: [{prefix: 2001:db8:ff00::/40, via: 2001:db8:200::2}]\n"),
+     "t.yaml:9:44: via 2001:db8:200::2 is not inside any interface's IPv6 subnet (a.100 to a.101: "
+     "2001:db8:200::/127 to 2001:db8:200::4/127)"},
+    {"Neighbour6OutsideTheNamedMember",
+     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163, address6: "
+               "2001:db8:100::1/64}]}]\n"
+               "neighbours: [{ip: 2001:db8:100:5::2, mac: 02:00:00:00:00:01, port: a.100}]\n"),
+     "t.yaml:9:19: ip 2001:db8:100:5::2 is not inside an IPv6 subnet of vif 'a.100' (a.100: "
+     "2001:db8:100::/64)"},
+    {"Neighbour6OnAMemberWithoutAddress6",
      WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163}]}]\n"
-               "routes: [{prefix: 2001:db8:5::/48, via: fe80::2, port: a.100}]\n"),
-     "t.yaml:9:56: port: 'a.100' is a member of the template with vlan 100-163 on port 'a' (line "
-     "8); IPv6 on template members is not supported yet"},
-    {"Neighbour6OnATemplateMember",
-     WithPorts("groups: [{id: 10, templates: [{parent: a, vlan: 100-163}]}]\n"
-               "neighbours: [{ip: fe80::2, mac: 02:00:00:00:00:01, port: a.163}]\n"),
-     "t.yaml:9:58: port: 'a.163' is a member of the template with vlan 100-163 on port 'a' (line "
-     "8); IPv6 on template members is not supported yet"},
+               "neighbours: [{ip: 2001:db8:100:5::2, mac: 02:00:00:00:00:01, port: a.100}]\n"),
+     "t.yaml:9:19: ip 2001:db8:100:5::2 is not inside an IPv6 subnet of vif 'a.100' (no IPv6 "
+     "address is configured)"},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, SubinterfaceError, testing::ValuesIn(kErrors),

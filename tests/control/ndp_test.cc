@@ -462,6 +462,22 @@ TEST_F(NdpTest, RouterDiscoveryAndRedirectsAreIgnored) {
   EXPECT_EQ(table_->size(), 0u);
 }
 
+// RFC 4861 §6.2.6: what a valid router solicitation (checked in router_adverts.cc) teaches.
+TEST_F(NdpTest, RouterSolicitorIsLearnedStaleWhenOnTheLink) {
+  table_->LearnRouterSolicitor(kHostLl, 0, kHostMac);
+  const Neighbour6* n = table_->Get(kHostLl, 0);
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->state, NeighState::kStale);
+  EXPECT_TRUE(SameMac(n->mac, kHostMac));
+  table_->LearnRouterSolicitor(kHostIp, 0, kHostMac);
+  EXPECT_NE(table_->Get(kHostIp, 0), nullptr) << "on a subnet of the interface";
+  table_->LearnRouterSolicitor(A("2001:db8:9::2"), 0, kHostMac);
+  EXPECT_EQ(table_->Get(A("2001:db8:9::2"), 0), nullptr) << "off every subnet";
+  table_->LearnRouterSolicitor(kRouterLl, 0, kHostMac);
+  EXPECT_EQ(table_->Get(kRouterLl, 0), nullptr) << "our own address";
+  EXPECT_EQ(table_->size(), 2u);
+}
+
 TEST_F(NdpTest, ResolutionSendsOneMulticastSolicitationAndHolds) {
   AddConnected();
   table_->OnResolve(Unresolved(kHostIp));

@@ -380,6 +380,206 @@ TEST(Fib6Test, Tbl8ExhaustionIsRefusedAndRecovers) {
   }
 }
 
+// Next hops as the router keeps them, for AddConnected: the connected next hop's ip6 is the
+// router's own address on the subnet.
+struct Nexthops {
+  explicit Nexthops(size_t n) : table(n) {}
+  void Own(uint32_t nh, const char* addr) {
+    Addr a = A(addr);
+    memcpy(table[nh].ip6, a.data(), 16);
+  }
+  std::vector<Nexthop> table;
+};
+
+// A template member's address needs no /128: the lookup that ends on its subnet's entries finds
+// it, in single and bulk lookups, also below longer routes and after they go.
+TEST(Fib6Test, OwnAddressesOfConnectedSubnetsAreLocalWithoutAHostRoute) {
+  constexpr uint32_t kLocal = 9;
+  Nexthops nhs(64);
+  auto fib = NewFib();
+  EXPECT_EQ(fib->AddConnected(A("2001:db8:100::").data(), 64, 1).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "no next-hop table yet";
+  fib->SetOwnAddresses(nhs.table.data(), kLocal);
+  nhs.Own(1, "2001:db8:100::1");
+  nhs.Own(2, "2001:db8:200::");  // a /127 whose first address is the router's
+  ASSERT_TRUE(fib->AddConnected(A("2001:db8:100::").data(), 64, 1).ok());
+  ASSERT_TRUE(fib->AddConnected(A("2001:db8:200::").data(), 127, 2).ok());
+  ASSERT_TRUE(fib->Add(A("2001:db8::").data(), 32, 3).ok());
+  EXPECT_EQ(fib->tbl8_groups_in_use(), 16u) << "a /64 (5) and a /127 (11 more), no /128s";
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), kLocal);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::2"), 1u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100:0:8000::1"), 1u);
+  EXPECT_EQ(Get(*fib, "2001:db8:200::"), kLocal);
+  EXPECT_EQ(Get(*fib, "2001:db8:200::1"), 2u);
+  EXPECT_EQ(Get(*fib, "2001:db8:101::1"), 3u);
+  // A neighbour's /128 beside the router's address changes nothing for it.
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::2").data(), 128, 4).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::2"), 4u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), kLocal);
+  // A longer prefix elsewhere in the subnet splits its entries; the router's stays its own.
+  ASSERT_TRUE(fib->Add(A("2001:db8:100:0:8000::").data(), 65, 5).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), kLocal);
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100:0:8000::").data(), 65).ok());
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::2").data(), 128).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), kLocal) << "given back by the covers";
+  EXPECT_EQ(Get(*fib, "2001:db8:100::2"), 1u);
+  std::vector<Addr> probes = {A("2001:db8:100::1"), A("2001:db8:100::3"), A("2001:db8:200::"),
+                              A("2001:db8:200::1"), A("2001:db8:ffff::1"), A("2002::1")};
+  std::vector<uint32_t> got(probes.size());
+  fib->LookupBulk(reinterpret_cast<const uint8_t(*)[16]>(probes.data()), got.data(),
+                  uint32_t(probes.size()));
+  EXPECT_THAT(got, ::testing::ElementsAre(kLocal, 1u, kLocal, 2u, 3u, Fib6::kNoRoute));
+  // A replace by a plain route drops the own address; deleting the subnet uncovers the /32.
+  ASSERT_TRUE(fib->Add(A("2001:db8:200::").data(), 127, 6).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:200::"), 6u);
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::").data(), 64).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), 3u);
+}
+
+// The first neighbour /128 under a subnet with an own address lives in the subnet's next hop:
+// no tbl8 group, found by single and bulk lookups; others go to the table as before. A route
+// inside the subnet that would hide it moves it to the table first.
+TEST(Fib6Test, OneNeighbourPerOwnSubnetIsKeptInItsNextHop) {
+  constexpr uint32_t kLocal = 9;
+  Nexthops nhs(64);
+  auto fib = NewFib();
+  fib->SetOwnAddresses(nhs.table.data(), kLocal);
+  nhs.Own(1, "2001:db8:100::1");
+  ASSERT_TRUE(fib->AddConnected(A("2001:db8:100::").data(), 64, 1).ok());
+  EXPECT_EQ(fib->tbl8_groups_in_use(), 5u);
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::1:2").data(), 128, 4).ok());
+  EXPECT_EQ(fib->tbl8_groups_in_use(), 5u) << "kept in the next hop";
+  EXPECT_TRUE(fib->Has(A("2001:db8:100::1:2").data(), 128));
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1:2"), 4u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1:3"), 1u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), kLocal);
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::3").data(), 128, 5).ok());
+  EXPECT_EQ(fib->tbl8_groups_in_use(), 13u) << "a second one takes its eight groups";
+  EXPECT_EQ(Get(*fib, "2001:db8:100::3"), 5u);
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::1:2").data(), 128, 6).ok()) << "a replace";
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1:2"), 6u);
+  // A /112 holding the kept neighbour: the neighbour moves to the table, and stays the longest.
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::1:0").data(), 112, 7).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1:2"), 6u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1:3"), 7u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::1"), kLocal);
+  EXPECT_EQ(nhs.table[1].peer.load(), 0u) << "the holder is free again";
+  std::vector<Addr> probes = {A("2001:db8:100::1:2"), A("2001:db8:100::3"), A("2001:db8:100::1"),
+                              A("2001:db8:100::4")};
+  std::vector<uint32_t> got(probes.size());
+  fib->LookupBulk(reinterpret_cast<const uint8_t(*)[16]>(probes.data()), got.data(),
+                  uint32_t(probes.size()));
+  EXPECT_THAT(got, ::testing::ElementsAre(6u, 5u, kLocal, 1u));
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::1:0").data(), 112).ok());
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::1:2").data(), 128).ok());
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::3").data(), 128).ok());
+  EXPECT_EQ(fib->tbl8_groups_in_use(), 5u);
+  // Deleted, a kept neighbour leaves its holder to the next one.
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::8").data(), 128, 8).ok());
+  EXPECT_EQ(fib->tbl8_groups_in_use(), 5u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100::8"), 8u);
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::8").data(), 128).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::8"), 1u);
+  EXPECT_FALSE(fib->Has(A("2001:db8:100::8").data(), 128));
+  // The subnet gone, a /128 still kept there is known but not used, and deletes cleanly.
+  ASSERT_TRUE(fib->Add(A("2001:db8:100::9").data(), 128, 10).ok());
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100::").data(), 64).ok());
+  EXPECT_EQ(Get(*fib, "2001:db8:100::9"), Fib6::kNoRoute);
+  EXPECT_TRUE(fib->Delete(A("2001:db8:100::9").data(), 128).ok());
+  EXPECT_EQ(fib->size(), 0u);
+}
+
+// A worker reading a kept neighbour while control swaps the subnet's neighbour between two
+// hosts never gets one host's next hop for the other's address.
+TEST(Fib6Test, KeptNeighboursSwappingNeverMixAddressAndNextHop) {
+  Nexthops nhs(64);
+  auto fib = NewFib();
+  fib->SetOwnAddresses(nhs.table.data(), 9);
+  nhs.Own(1, "2001:db8:100::1");
+  ASSERT_TRUE(fib->AddConnected(A("2001:db8:100::").data(), 64, 1).ok());
+  const Addr x = A("2001:db8:100::a"), y = A("2001:db8:100:0:ffff::b");
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> wrong{0}, lookups{0};
+  std::thread reader([&] {
+    uint32_t nh;
+    while (!stop.load(std::memory_order_relaxed)) {
+      fib->Lookup(x.data(), &nh);
+      if (nh != 10 && nh != 1) wrong++;
+      fib->Lookup(y.data(), &nh);
+      if (nh != 11 && nh != 1) wrong++;
+      lookups += 2;
+    }
+  });
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(fib->Add(x.data(), 128, 10).ok());
+    ASSERT_TRUE(fib->Delete(x.data(), 128).ok());
+    ASSERT_TRUE(fib->Add(y.data(), 128, 11).ok());
+    ASSERT_TRUE(fib->Delete(y.data(), 128).ok());
+  }
+  stop = true;
+  reader.join();
+  EXPECT_GT(lookups.load(), 1000u);
+  EXPECT_EQ(wrong.load(), 0u);
+}
+
+// Connected subnets with own addresses stand outside max_routes: a template's members are
+// bounded by the vifs, not by the routes the table keeps for everything else.
+TEST(Fib6Test, ConnectedSubnetsWithOwnAddressesAreOutsideMaxRoutes) {
+  Nexthops nhs(300);
+  auto fib = NewFib(/*max_routes=*/2);
+  fib->SetOwnAddresses(nhs.table.data(), 299);
+  for (uint32_t i = 0; i < 256; ++i) {
+    Addr a = A("2001:db8:100::1");
+    a[6] = uint8_t(i);
+    memcpy(nhs.table[i + 1].ip6, a.data(), 16);
+    ASSERT_TRUE(fib->AddConnected(a.data(), 64, i + 1).ok()) << i;
+  }
+  ASSERT_TRUE(fib->Add(A("2001:db8::").data(), 32, 290).ok());
+  ASSERT_TRUE(fib->Add(A("::").data(), 0, 291).ok());
+  EXPECT_EQ(fib->Add(A("2002::").data(), 16, 292).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(fib->size(), 258u);
+  ASSERT_TRUE(fib->Delete(A("2001:db8:100:7f00::").data(), 64).ok());
+  EXPECT_EQ(fib->Add(A("2002::").data(), 16, 292).code(), absl::StatusCode::kResourceExhausted)
+      << "an own subnet's going frees no room for others";
+  EXPECT_EQ(Get(*fib, "2001:db8:100:7f00::1"), 290u);
+  EXPECT_EQ(Get(*fib, "2001:db8:100:7e00::1"), 299u);
+}
+
+// The sizing helper agrees with what the table takes for templates' subnets in sequence, and
+// counts one group per level and member when members are far apart.
+TEST(Fib6Test, GroupsForMatchesWhatTemplatesTake) {
+  struct Case {
+    const char* first;
+    uint8_t len;
+    const char* step;
+    uint32_t n;
+  };
+  for (const Case& c : {Case{"2001:db8:100::1", 64, "0:0:0:1::", 1000},
+                        Case{"2001:db8:200::", 127, "::2", 3000},
+                        Case{"2001:db8:3::1", 48, "0:0:1::", 300},
+                        Case{"2001:db8:4:ff00::1", 56, "0:0:0:100::", 600}}) {
+    Nexthops nhs(c.n + 2);
+    auto fib = NewFib(16, 20000);
+    fib->SetOwnAddresses(nhs.table.data(), c.n + 1);
+    Addr a = A(c.first), step = A(c.step);
+    uint64_t want = Fib6::GroupsFor(a.data(), c.len, step.data(), c.n);
+    for (uint32_t i = 0; i < c.n; ++i) {
+      ASSERT_TRUE(fib->AddConnected(a.data(), c.len, i + 1).ok()) << c.first << " " << i;
+      int carry = 0;
+      for (int b = 15; b >= 0; --b) {
+        int v = a[b] + step[b] + carry;
+        a[b] = uint8_t(v);
+        carry = v >> 8;
+      }
+    }
+    EXPECT_EQ(fib->tbl8_groups_in_use(), want) << c.first;
+  }
+  Addr first = A("2001:db8::1"), far = A("1::");  // every member under its own /16
+  EXPECT_EQ(Fib6::GroupsFor(first.data(), 64, far.data(), 1000), 1000u * 5);
+}
+
 TEST(Fib6Test, CreateSaysWhatMemoryItWanted) {
   // The test EAL has 256 MB: a million groups need 1 GiB.
   auto fib = Fib6::Create(1u << 20, nullptr, SOCKET_ID_ANY);
