@@ -517,6 +517,13 @@ void Ndp6Table::OnEchoRequest(rte_mbuf* m) {
     env_.counters->Drop(DropReason::kIp6LocalUnsupported);
     return (void)rte_pktmbuf_free(m);
   }
+  OnLinkLocalOutput(m);  // the reply, now addressed to the peer
+}
+
+void Ndp6Table::OnLinkLocalOutput(rte_mbuf* m) {
+  uint32_t vif = dataplane::PacketVif(m);
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, sizeof(rte_ether_hdr));
+  const Ip6Addr peer = AddrAt(&ip->dst_addr);
   uint64_t now = NowMs();
   Neighbour6* n = Find(peer, vif);
   if (n == nullptr) {

@@ -96,6 +96,9 @@ class Ndp6Table {
   // An IPv6 packet whose next hop (meta->nexthop) has no MAC yet; for a connected next hop the
   // address to resolve is the packet's destination.
   void OnResolve(rte_mbuf* m);
+  // A packet the router originated to a neighbour on PacketVif(m)'s link, by its destination
+  // (an ICMPv6 error to a link-local source, which the FIB cannot route; an echo reply).
+  void OnLinkLocalOutput(rte_mbuf* m);
   // Retries, state changes and garbage collection; call every ~100 ms.
   void OnTimer(uint64_t now_ms);
 

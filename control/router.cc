@@ -392,6 +392,9 @@ uint32_t Router::DrainOutq(dataplane::XqRing& q) {
       case XqAction::kNdFrame:
         ndp_->OnNdFrame(m);
         break;
+      case XqAction::kLinkLocalOut:
+        ndp_->OnLinkLocalOutput(m);
+        break;
       case XqAction::kToKernel:
         if (knet_ != nullptr) {
           to_kernel[nk++] = m;

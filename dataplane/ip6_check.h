@@ -39,6 +39,12 @@ inline bool Ip6Loopback(const uint8_t* a) {
   static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   return memcmp(a, kLoopback, 16) == 0;
 }
+// ::ffff:0:0/96 (RFC 4291 2.5.5.2): stands for an IPv4 node inside a host's stack, never on
+// the wire; RFC 6890 lists it as not forwardable.
+inline bool Ip6V4Mapped(const uint8_t* a) {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return memcmp(a, kPrefix, 12) == 0;
+}
 // Multicast scope (RFC 4291 §2.7): 1 interface-local, 2 link-local; neither leaves the link.
 inline uint8_t Ip6MulticastScope(const uint8_t* a) { return a[1] & 0x0f; }
 

@@ -39,7 +39,7 @@ bool Worker::Ip6Input(rte_mbuf* m, rte_ipv6_hdr* ip) {
                  ip->proto == kIp6NextHopByHop;
   if (likely(!unusual)) return true;
   // A unicast IPv6 packet in a link-layer multicast frame is routed like any other.
-  if (unlikely(Ip6Multicast(src) || Ip6Loopback(src))) {
+  if (unlikely(Ip6Multicast(src) || Ip6Loopback(src) || Ip6V4Mapped(src))) {
     Drop(m, DropReason::kIp6MartianSource);
     return false;
   }
@@ -162,6 +162,11 @@ void Worker::Ip6Forward(rte_mbuf* m, rte_ipv6_hdr* ip, uint32_t nh_index) {
 
 void Worker::RouteOriginated6(rte_mbuf* m) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, sizeof(rte_ether_hdr));
+  if (unlikely(Ip6LinkLocal(reinterpret_cast<const uint8_t*>(&ip->dst_addr)))) {
+    // Not in the FIB: it goes back out the vif it came in on, resolved by control.
+    counters_.Count(Event::kResolvePunted);
+    return Punt(XqAction::kLinkLocalOut, m);
+  }
   uint32_t nh;
   if (fib6_->Lookup(reinterpret_cast<const uint8_t*>(&ip->dst_addr), &nh)) {
     NhKind kind = fib_->nexthop(nh).kind;

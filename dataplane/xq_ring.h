@@ -19,6 +19,8 @@ enum class XqAction : uint8_t {
   kToKernel = 5,    // worker -> control: a frame for the router that the kernel answers (nbuf)
   kFromKernel = 6,  // control -> worker: a packet the kernel sent through knet; route it (nbuf)
   kNdFrame = 7,     // worker -> control: neighbour discovery, or ICMPv6 for a link-local (nbuf)
+  kLinkLocalOut = 8,  // worker -> control: the router's own packet to a link-local address on
+                      // the packet's vif, which control resolves with NDP (nbuf)
 };
 
 constexpr uint32_t kXqParamBits = 24;
