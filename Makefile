@@ -3,7 +3,7 @@
 BUILD ?= build
 SHELL := /bin/bash
 
-.PHONY: all deps build hugepages test unit-test integration-test demo bench clean
+.PHONY: all deps build hugepages test unit-test integration-test fuzz demo bench clean
 
 all: build
 
@@ -20,15 +20,23 @@ build: deps $(BUILD)/build.ninja
 hugepages:
 	@bash scripts/hugepages.sh 512
 
-# Every suite; meson prints one line per test and the Ok/Fail totals at the end.
+# Every suite; meson prints one line per test and the Ok/Fail totals at the end. Then each fuzz
+# target (tests/fuzz/, built in build-fuzz/ with clang and sanitizers) for FUZZ_SMOKE seconds.
+FUZZ_SMOKE ?= 30
 test: build hugepages
 	meson test -C $(BUILD) --print-errorlogs --num-processes 1
+	@bash scripts/fuzz.sh $(FUZZ_SMOKE)
 
 unit-test: build
 	meson test -C $(BUILD) --print-errorlogs --suite unit
 
 integration-test: build hugepages
 	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --suite integration
+
+# Each fuzz target for FUZZ_SECONDS (10 minutes unless given), after replaying its regressions.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 demo: build hugepages
 	@bash scripts/demo.sh

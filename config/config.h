@@ -300,6 +300,11 @@ inline constexpr uint32_t kMaxVifs = 1u << 24;
 
 enum class RouteType { kForward, kBlackhole, kUnreachable };
 
+// The IPv6 FIB's size in routes: static, kernel and neighbour host routes together (connected
+// subnets, template members' included, are outside it). A config with more static IPv6 routes
+// could never be installed, so the loader refuses it.
+inline constexpr uint32_t kMaxRoutes6 = 1u << 16;
+
 struct RouteConfig {
   Ip4Prefix prefix;   // host bits must be zero
   RouteType type = RouteType::kForward;

@@ -1,5 +1,6 @@
 // Reads the YAML config into config::Config and validates all of it before anything touches DPDK.
 // Every error names file:line:column, then shows the offending line with a caret under the column.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -576,6 +578,12 @@ class Loader {
   std::unordered_map<std::string, PortTags> tags_;  // by port name
   std::unordered_map<std::string, NameUse> names_;  // ports' and vifs' names
   uint64_t vif_count_ = 0;                          // ports, vifs and template members
+  // The line of each route and neighbour read so far, by key, so a duplicate is found in
+  // O(log n): scanning the list for each entry made a million routes cost 10^12 comparisons.
+  mutable std::map<std::pair<uint32_t, uint8_t>, int> route_lines_;
+  mutable std::map<std::pair<Ip6Addr, uint8_t>, int> route6_lines_;
+  mutable std::map<uint32_t, int> neighbour_lines_;
+  mutable std::map<std::pair<Ip6Addr, std::string>, int> neighbour6_lines_;  // port: link-local
 };
 
 Location Loader::Loc(const YAML::Mark& mark) const {
@@ -697,15 +705,60 @@ absl::Status Loader::ReadMac(const Entry& e, Mac* out) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Config> Loader::Load(std::string_view text) {
-  std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-  if (docs.size() > 1 && !docs[1].IsNull()) {
-    return Error(docs[1].Mark(), "expected a single YAML document, found a second one");
+namespace {
+
+// Watches one document go by: where it has content, if any. Never builds nodes.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  bool content = false;
+  YAML::Mark mark;
+
+  void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { Saw(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Saw(m);
   }
-  if (docs.empty() || docs[0].IsNull()) {
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Saw(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Saw(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Saw(const YAML::Mark& m) {
+    if (!content) mark = m;
+    content = true;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<Config> Loader::Load(std::string_view text) {
+  // Not YAML::LoadAll: yaml-cpp 0.7 never returns from it on a stray ',' after a document
+  // (yaml-cpp issue 1040), allocating until the process dies, and a reload must never take the
+  // router down. The first document is built; at most one more is looked at, to refuse it.
+  std::string s(text);
+  {
+    std::istringstream in(s);
+    YAML::Parser parser(in);
+    DocumentProbe first, second;
+    if (parser.HandleNextDocument(first) && parser.HandleNextDocument(second) &&
+        second.content) {
+      return Error(second.mark, "expected a single YAML document, found a second one");
+    }
+  }
+  YAML::Node root = YAML::Load(s);
+  if (root.IsNull()) {
     return Error(YAML::Mark(), "the config is empty; expected a map with at least a 'ports' list");
   }
-  const YAML::Node& root = docs[0];
   absl::StatusOr<Fields> top = ReadMap(root, root.Mark(), "config", kTopKeys);
   if (!top.ok()) return top.status();
   Config c;
@@ -2014,6 +2067,13 @@ absl::Status Loader::ReadRoutes(const Fields& top, Config* c) const {
     if (IsIp6Text((*prefix)->value)) {
       absl::StatusOr<Route6Config> route = ReadRoute6(*f, **prefix, *c);
       if (!route.ok()) return route.status();
+      if (c->routes6.size() == kMaxRoutes6) {
+        return Error((*prefix)->value.Mark(),
+                     absl::StrFormat("route %s is IPv6 route number %u; the IPv6 FIB holds at "
+                                     "most %u routes",
+                                     internal::FormatPrefix6(route->prefix), kMaxRoutes6 + 1,
+                                     kMaxRoutes6));
+      }
       c->routes6.push_back(std::move(*route));
     } else {
       absl::StatusOr<RouteConfig> route = ReadRoute(*f, **prefix, *c);
@@ -2047,11 +2107,9 @@ absl::Status Loader::ReadRoutePrefix(const Entry& e, const Config& c, RouteConfi
     return Error(e.value.Mark(), absl::StrFormat("prefix %s has host bits set; did you mean %s?",
                                                  text, FormatSubnet(*p)));
   }
-  for (const RouteConfig& other : c.routes) {
-    if (other.prefix == *p) {
-      return Error(e.value.Mark(), absl::StrFormat("duplicate route %s (first defined on line %d)",
-                                                   text, other.loc.line));
-    }
+  if (auto [it, added] = route_lines_.try_emplace({p->addr, p->len}, r->loc.line); !added) {
+    return Error(e.value.Mark(), absl::StrFormat("duplicate route %s (first defined on line %d)",
+                                                 text, it->second));
   }
   // A static route equal to a connected subnet would replace the connected route in the FIB.
   if (std::optional<Subnet> s = SubnetOf(c, p->addr); s && NetworkOf(s->prefix) == *p) {
@@ -2167,12 +2225,10 @@ absl::Status Loader::ReadNeighbourPort(const Entry* e, const Config& c, Neighbou
 absl::Status Loader::ReadNeighbourIp(const Entry& e, const Config& c, NeighbourConfig* n) const {
   absl::StatusOr<uint32_t> ip = Parse(e, ParseIp4, "an IPv4 address like 198.18.2.2");
   if (!ip.ok()) return ip.status();
-  for (const NeighbourConfig& other : c.neighbours) {
-    if (other.ip == *ip) {
-      return Error(e.value.Mark(),
-                   absl::StrFormat("duplicate neighbour %s (first defined on line %d)",
-                                   FormatIp4(*ip), other.loc.line));
-    }
+  if (auto [it, added] = neighbour_lines_.try_emplace(*ip, n->loc.line); !added) {
+    return Error(e.value.Mark(),
+                 absl::StrFormat("duplicate neighbour %s (first defined on line %d)",
+                                 FormatIp4(*ip), it->second));
   }
   absl::StatusOr<std::string> port = Connected(c, *ip, n->port);
   if (!port.ok()) return Error(e.value.Mark(), absl::StrCat("ip ", port.status().message()));
@@ -2420,11 +2476,9 @@ absl::Status Loader::ReadRoutePrefix6(const Entry& e, const Config& c, Route6Con
     return Error(e.value.Mark(), absl::StrFormat("prefix %s has host bits set; did you mean %s?",
                                                  text, internal::FormatSubnet6(*p)));
   }
-  for (const Route6Config& other : c.routes6) {
-    if (other.prefix == *p) {
-      return Error(e.value.Mark(), absl::StrFormat("duplicate route %s (first defined on line %d)",
-                                                   text, other.loc.line));
-    }
+  if (auto [it, added] = route6_lines_.try_emplace({p->addr, p->len}, r->loc.line); !added) {
+    return Error(e.value.Mark(), absl::StrFormat("duplicate route %s (first defined on line %d)",
+                                                 text, it->second));
   }
   // A static route equal to a connected subnet would replace the connected route in the FIB.
   std::optional<Subnet6> s = SubnetOf6(c, p->addr);
@@ -2513,14 +2567,15 @@ absl::StatusOr<Neighbour6Config> Loader::ReadNeighbour6(const Fields& f, const E
   std::string text = FormatIp6(*a);
   bool link_local = IsLinkLocal6(*a);
   // A link-local address is one host per link: the same one on two ports is two neighbours.
-  for (const Neighbour6Config& other : c.neighbours6) {
-    if (other.ip != *a || (link_local && other.port != n.port)) continue;
+  if (auto [it, added] = neighbour6_lines_.try_emplace({*a, link_local ? n.port : ""},
+                                                        n.loc.line);
+      !added) {
     return Error(ip.value.Mark(),
                  link_local ? absl::StrFormat("duplicate neighbour %s on '%s' (first defined on "
                                               "line %d)",
-                                              text, n.port, other.loc.line)
+                                              text, n.port, it->second)
                             : absl::StrFormat("duplicate neighbour %s (first defined on line %d)",
-                                              text, other.loc.line));
+                                              text, it->second));
   }
   if (link_local) {
     if (n.port.empty()) {

@@ -3,6 +3,7 @@
 #include <rte_cycles.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_format.h"
@@ -188,13 +189,29 @@ absl::Status Router::DeleteRoute6(const config::Ip6Prefix& prefix) {
 absl::Status Router::ApplyIpv6(const config::Config& next, size_t* changes) {
   const config::Config& cur = config_;
   // 1. Routes and static neighbours that went or changed, before the addresses they rely on.
-  auto find_route = [](const std::vector<config::Route6Config>& v, const config::Ip6Prefix& p) {
-    return std::find_if(v.begin(), v.end(), [&](const auto& r) { return r.prefix == p; });
-  };
-  for (const auto& r : cur.routes6) {
-    if (find_route(next.routes6, r.prefix) != next.routes6.end()) continue;  // kept or changed
-    if (absl::Status s = DeleteRoute6(r.prefix); !s.ok()) return s;
-    ++*changes;
+  //    Routes are matched by lookup and the gone ones removed in one pass over routes6_: a
+  //    search per route made reloads of tens of thousands of routes quadratic.
+  using Key6 = std::pair<config::Ip6Addr, uint8_t>;
+  std::map<Key6, const config::Route6Config*> cur_routes;
+  std::set<Key6> next_routes, gone;
+  for (const auto& r : cur.routes6) cur_routes[{r.prefix.addr, r.prefix.len}] = &r;
+  for (const auto& r : next.routes6) next_routes.insert({r.prefix.addr, r.prefix.len});
+  for (const auto& [key, r] : cur_routes) {
+    if (next_routes.count(key) == 0) gone.insert(key);  // not kept, not changed
+  }
+  if (!gone.empty()) {
+    absl::Status failed;
+    size_t before = routes6_.size();
+    std::erase_if(routes6_, [&](const Route6Entry& e) {
+      bool user = e.type == "forward" || e.type == "blackhole" || e.type == "unreachable";
+      if (!failed.ok() || !user || gone.count({e.prefix.addr, e.prefix.len}) == 0) return false;
+      failed = fib6_->Delete(e.prefix.addr.bytes.data(), e.prefix.len);
+      if (!failed.ok()) return false;
+      if (e.type == "forward") ndp_->ReleaseGateway(e.via, uint32_t(e.vif));
+      return true;
+    });
+    *changes += before - routes6_.size();
+    if (!failed.ok()) return failed;
   }
   for (const auto& n : cur.neighbours6) {
     // Kept, or only its MAC changed (AddStatic below overwrites it).
@@ -253,12 +270,12 @@ absl::Status Router::ApplyIpv6(const config::Config& next, size_t* changes) {
     ++*changes;
   }
   for (const auto& r : next.routes6) {
-    auto it = find_route(cur.routes6, r.prefix);
-    if (it != cur.routes6.end() && *it == r) continue;
+    auto it = cur_routes.find({r.prefix.addr, r.prefix.len});
+    if (it != cur_routes.end() && *it->second == r) continue;
     // A changed route: the new next hop is written over the old in one store, then the old
     // gateway is let go, so the prefix never disappears.
     std::optional<Route6Entry> old;
-    for (auto e = routes6_.begin(); it != cur.routes6.end() && e != routes6_.end(); ++e) {
+    for (auto e = routes6_.begin(); it != cur_routes.end() && e != routes6_.end(); ++e) {
       if (e->prefix == r.prefix && e->type != "connected" && e->type != "local") {
         old = *e;
         routes6_.erase(e);

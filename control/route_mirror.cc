@@ -6,6 +6,7 @@
 #include <linux/if.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
+#include <netlink/attr.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -17,6 +18,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -64,6 +67,84 @@ uint32_t Ip4Of(nl_addr* a) {
   uint32_t be;
   memcpy(&be, nl_addr_get_binary_addr(a), 4);
   return ntohl(be);
+}
+
+// A destination as the kernel writes it: RTA_DST of the family's size with rtm_dst_len at most
+// its bits, or no RTA_DST and length 0 (a default route). libnl passes any rtm_dst_len on, and
+// a /200 would be shifted by a negative count (PrefixMask).
+bool KernelDst(nl_addr* dst, bool v6) {
+  if (dst == nullptr) return false;
+  unsigned size = v6 ? 16 : 4;
+  unsigned bytes = nl_addr_get_len(dst), len = nl_addr_get_prefixlen(dst);
+  return len <= size * 8 && (bytes == size || (bytes == 0 && len == 0));
+}
+
+// libnl 3.7's rtnl_route_parse trusts attribute lengths its policy leaves unchecked: a short
+// RTA_VIA makes it memcpy a negative length, a short RTA_TABLE is read past its end, and an
+// RTA_MULTIPATH next hop of length 0 (or one whose padding runs past the attribute) is walked
+// forever, allocating a next hop a turn. The kernel's own policy (rtm_ipv4_policy,
+// rtm_ipv6_policy, rtnh_ok) never writes such a message, so one that has them did not come from
+// a kernel and is refused before libnl sees it (tests/fuzz/regressions/netlink/).
+bool AttrShaped(const nlattr* a, int addr_len) {
+  int len = nla_len(a);
+  switch (nla_type(a)) {
+    case RTA_DST:
+    case RTA_SRC:
+    case RTA_GATEWAY:
+    case RTA_PREFSRC:
+      return len == addr_len;
+    case RTA_IIF:
+    case RTA_OIF:
+    case RTA_PRIORITY:
+    case RTA_FLOW:
+    case RTA_TABLE:
+    case RTA_MARK:
+    case RTA_EXPIRES:
+    case RTA_UID:
+    case RTA_NH_ID:
+      return len >= 4;
+    case RTA_VIA:
+      return len >= int(offsetof(rtvia, rtvia_addr));
+    case RTA_ENCAP_TYPE:
+    case RTA_SPORT:
+    case RTA_DPORT:
+      return len >= 2;
+    case RTA_PREF:
+    case RTA_TTL_PROPAGATE:
+    case RTA_IP_PROTO:
+      return len >= 1;
+    default:
+      return true;
+  }
+}
+
+// Every attribute libnl will read, the next hops of RTA_MULTIPATH (libnl takes the last one
+// given) and theirs included.
+bool KernelShaped(nlmsghdr* hdr, bool v6) {
+  const int addr_len = v6 ? 16 : 4;
+  nlattr* a;
+  int rem;
+  nlmsg_for_each_attr(a, hdr, sizeof(rtmsg), rem) {
+    if (!AttrShaped(a, addr_len)) return false;
+    if (nla_type(a) != RTA_MULTIPATH) continue;
+    const auto* p = static_cast<const uint8_t*>(nla_data(a));
+    for (int left = nla_len(a); left > 0;) {
+      rtnexthop nh;
+      if (left < int(sizeof(nh))) return false;
+      memcpy(&nh, p, sizeof(nh));
+      // libnl subtracts the aligned length from an unsigned count: past the end, it wraps.
+      if (nh.rtnh_len < sizeof(nh) || int(RTNH_ALIGN(nh.rtnh_len)) > left) return false;
+      nlattr* na;
+      int nrem;
+      nla_for_each_attr(na, reinterpret_cast<nlattr*>(const_cast<uint8_t*>(p) + RTNH_LENGTH(0)),
+                        nh.rtnh_len - int(RTNH_LENGTH(0)), nrem) {
+        if (!AttrShaped(na, addr_len)) return false;
+      }
+      p += RTNH_ALIGN(nh.rtnh_len);
+      left -= int(RTNH_ALIGN(nh.rtnh_len));
+    }
+  }
+  return true;
 }
 
 config::Ip6Addr Ip6Of(nl_addr* a) {
@@ -127,13 +208,19 @@ absl::StatusOr<std::unique_ptr<RouteMirror>> RouteMirror::Open(RouteMirrorOption
   return mirror;
 }
 
-absl::Status RouteMirror::Connect() {
+absl::Status RouteMirror::SetUpSubscriber() {
   sub_.reset(nl_socket_alloc());
   if (sub_ == nullptr) return absl::ResourceExhaustedError("route mirror: nl_socket_alloc");
   nl_sock* sk = sub_.get();
   // Notifications carry the sequence number of whatever request caused them: nothing to check.
   nl_socket_disable_seq_check(sk);
   nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, &RouteMirror::NotificationCallback, this);
+  return absl::OkStatus();
+}
+
+absl::Status RouteMirror::Connect() {
+  if (absl::Status s = SetUpSubscriber(); !s.ok()) return s;
+  nl_sock* sk = sub_.get();
   if (int err = nl_connect(sk, NETLINK_ROUTE); err < 0) return NlError("connect", err);
   // Links, IPv4 addresses and next-hop objects too: the kernel flushes IPv4 routes through a
   // link that goes down, goes away or loses its last address, and those using a deleted
@@ -178,6 +265,52 @@ absl::Status RouteMirror::ConnectDump() {
 
 int RouteMirror::fd() const { return nl_socket_get_fd(sub_.get()); }
 
+namespace {
+
+// What a detached mirror's socket reads: set by Receive for the length of one call. libnl's
+// receive hook has no user argument, hence a thread-local.
+thread_local std::span<const uint8_t> detached_datagram;
+
+// libnl's recvmsg replaced: one datagram from "the kernel" (port 0), then EAGAIN. libnl frees
+// the buffer; it is exactly the datagram's size, so a read past its end is one past the heap
+// block, which AddressSanitizer sees.
+int ReceiveDetached(nl_sock*, sockaddr_nl* from, unsigned char** buf, ucred** creds) {
+  if (detached_datagram.empty()) return -NLE_AGAIN;
+  *buf = static_cast<unsigned char*>(malloc(detached_datagram.size()));
+  if (*buf == nullptr) return -NLE_NOMEM;
+  memcpy(*buf, detached_datagram.data(), detached_datagram.size());
+  int n = int(detached_datagram.size());
+  detached_datagram = {};
+  *from = sockaddr_nl{};
+  from->nl_family = AF_NETLINK;
+  if (creds != nullptr) *creds = nullptr;
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RouteMirror>> RouteMirror::Detached(RouteMirrorOptions options,
+                                                                   RouteMirrorSink sink) {
+  if (!sink.set || !sink.remove) {
+    return absl::InvalidArgumentError("route mirror: the sink needs both set and remove");
+  }
+  auto mirror = std::unique_ptr<RouteMirror>(new RouteMirror(std::move(options), std::move(sink)));
+  if (absl::Status s = mirror->SetUpSubscriber(); !s.ok()) return s;
+  nl_cb* cb = nl_socket_get_cb(mirror->sub_.get());
+  nl_cb_overwrite_recv(cb, &ReceiveDetached);
+  nl_cb_put(cb);
+  return mirror;
+}
+
+int RouteMirror::Receive(std::span<const uint8_t> datagram) {
+  detached_datagram = datagram;
+  handled_ = 0;
+  int err = nl_recvmsgs_default(sub_.get());
+  detached_datagram = {};
+  // A multipart message makes libnl read on for the rest, which a single datagram has not got.
+  return err == -NLE_AGAIN ? 0 : err;
+}
+
 const KernelRoute* RouteMirror::Find(const config::Ip4Prefix& prefix) const {
   auto it = routes_.find(KernelRouteKey::Of(config::NetworkOf(prefix)));
   return it == routes_.end() ? nullptr : &it->second.front().route;
@@ -188,13 +321,24 @@ const KernelRoute* RouteMirror::Find6(const config::Ip6Prefix& prefix) const {
   return it == routes_.end() ? nullptr : &it->second.front().route;
 }
 
+namespace {
+
+// Only the kernel (port 0) speaks for its routing table; a process with CAP_NET_ADMIN can send
+// to our socket too, and what it says is not a route.
+bool FromKernel(nl_msg* msg) {
+  const sockaddr_nl* from = nlmsg_get_src(msg);
+  return from != nullptr && from->nl_pid == 0;
+}
+
+}  // namespace
+
 int RouteMirror::NotificationCallback(nl_msg* msg, void* arg) {
-  static_cast<RouteMirror*>(arg)->OnNotification(nlmsg_hdr(msg));
+  if (FromKernel(msg)) static_cast<RouteMirror*>(arg)->OnNotification(nlmsg_hdr(msg));
   return NL_OK;
 }
 
 int RouteMirror::DumpCallback(nl_msg* msg, void* arg) {
-  static_cast<RouteMirror*>(arg)->OnDumped(nlmsg_hdr(msg));
+  if (FromKernel(msg)) static_cast<RouteMirror*>(arg)->OnDumped(nlmsg_hdr(msg));
   return NL_OK;
 }
 
@@ -275,8 +419,9 @@ void RouteMirror::OnNotification(nlmsghdr* hdr) {
       return;
     }
     case RTM_DELNEXTHOP: {
+      // The id's length checked first: nla_get_u32 reads four bytes whatever the attribute holds.
       nlattr* id = nlmsg_find_attr(hdr, sizeof(nhmsg), NHA_ID);
-      if (id == nullptr) return;
+      if (id == nullptr || nla_len(id) < int(sizeof(uint32_t))) return;
       uint32_t nhid = nla_get_u32(id);
       MaybeFlushed([nhid](const Slot& s) { return s.nhid == nhid; });
       return;
@@ -329,6 +474,11 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
     counters_.ignored++;  // ids above 255 are in RTA_TABLE, checked below
     return false;
   }
+  if (!KernelShaped(hdr, v6)) {
+    counters_.errors++;
+    VR_LOG_WARNING("route mirror: route message with malformed attributes");
+    return false;
+  }
   rtnl_route* raw = nullptr;
   if (int err = rtnl_route_parse(hdr, &raw); err < 0) {
     counters_.errors++;
@@ -347,6 +497,10 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
     return false;
   }
   nl_addr* dst = rtnl_route_get_dst(raw);
+  if (!KernelDst(dst, v6)) {
+    counters_.errors++;
+    return false;
+  }
   out->route = {};
   if (v6) {
     out->route.v6 = true;
@@ -356,7 +510,7 @@ bool RouteMirror::Classify(nlmsghdr* hdr, Parsed* out) {
   }
   out->priority = rtnl_route_get_priority(raw);
   nlattr* nhid = nlmsg_find_attr(hdr, sizeof(rtmsg), RTA_NH_ID);
-  out->nhid = nhid != nullptr ? nla_get_u32(nhid) : 0;
+  out->nhid = nhid != nullptr ? nla_get_u32(nhid) : 0;  // its length is KernelShaped's
   out->append = hdr->nlmsg_flags & NLM_F_APPEND;
   out->route.protocol = rtnl_route_get_protocol(raw);
   out->kind = Parsed::Kind::kOther;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -78,6 +79,11 @@ class RouteMirror {
   // the dump waits in the subscription socket and is applied by the next Poll.
   static absl::StatusOr<std::unique_ptr<RouteMirror>> Open(RouteMirrorOptions options,
                                                            RouteMirrorSink sink);
+  // A mirror on no kernel socket, for tests and fuzzing: Receive() hands it datagrams as though
+  // the subscription socket had read them, through the same libnl parsing and callbacks. Poll
+  // and Resync are not for it.
+  static absl::StatusOr<std::unique_ptr<RouteMirror>> Detached(RouteMirrorOptions options,
+                                                               RouteMirrorSink sink);
   ~RouteMirror();
   RouteMirror(const RouteMirror&) = delete;
   RouteMirror& operator=(const RouteMirror&) = delete;
@@ -96,6 +102,10 @@ class RouteMirror {
   // set() for new and changed routes, remove() for vanished ones. Blocks for the dump (bounded by
   // dump_timeout_ms); on error the mirror keeps its previous view.
   absl::Status Resync();
+
+  // Detached mirrors only: one datagram of rtnetlink notifications. Returns libnl's result: 0,
+  // or a negative NLE_* code when it stopped early (a malformed message, an error message).
+  int Receive(std::span<const uint8_t> datagram);
 
   struct Counters {
     uint64_t events = 0;          // notifications handled: routes, links, addresses, next hops
@@ -128,6 +138,8 @@ class RouteMirror {
 
   RouteMirror(RouteMirrorOptions options, RouteMirrorSink sink);
   absl::Status Connect();
+  // The subscription socket's libnl settings, shared by Connect and Detached.
+  absl::Status SetUpSubscriber();
   absl::Status ConnectDump();
   // Sorts one rtnetlink message out; false when it has no bearing on the table.
   bool Classify(nlmsghdr* hdr, Parsed* out);

@@ -30,7 +30,7 @@ constexpr uint32_t kMaxNexthops = 1u << 22;
 // first level cost 1 KiB each in hugepages; providers' /48-/64 take about one a route, a pool of
 // subscriber /64s far less (docs/architecture.md). Template members' subnets come on top of
 // both: they are outside max_routes, and the groups they need are added from the config.
-constexpr uint32_t kMaxRoutes6 = 1u << 16;
+using config::kMaxRoutes6;
 constexpr uint32_t kTbl8Groups6 = 1u << 14;
 
 // The tbl8 groups the config's templates' IPv6 subnets take at most (dataplane::Fib6::GroupsFor).
@@ -320,7 +320,8 @@ absl::Status Router::AddRoute(const config::RouteConfig& r) {
 }
 
 absl::Status Router::SyncKnet() {
-  if (knet_ == nullptr) return absl::OkStatus();
+  // Without its device (the kernel removed it), RecoverKnet syncs the new one whole.
+  if (knet_ == nullptr || !knet_->attached()) return absl::OkStatus();
   // Ports' and listed vifs' addresses; template members' are not given to the kernel (tens of
   // thousands of addresses on one kernel interface would cost more than they serve).
   std::vector<config::Ip4Prefix> addresses;
@@ -331,12 +332,44 @@ absl::Status Router::SyncKnet() {
   for (const auto& [id, v] : vif6_) {
     addresses6.insert(addresses6.end(), v.addresses.begin(), v.addresses.end());
   }
-  if (absl::Status s = knet_->link().SetAddresses(addresses, addresses6); !s.ok()) return s;
   std::vector<config::Ip4Prefix> routes;
   for (const auto& r : config_.routes) routes.push_back(r.prefix);
   std::vector<config::Ip6Prefix> routes6;
   for (const auto& r : config_.routes6) routes6.push_back(r.prefix);
-  return knet_->link().SetRoutes(routes, routes6);
+  absl::Status s = knet_->link().SetAddresses(addresses, addresses6);
+  if (s.ok()) s = knet_->link().SetRoutes(routes, routes6);
+  // The device vanished under the requests: not this change's fault, and RecoverKnet will
+  // give the new device everything.
+  if (!s.ok() && !knet_->Check()) return absl::OkStatus();
+  return s;
+}
+
+void Router::RecoverKnet(uint64_t now) {
+  if (knet_->attached() || now < knet_retry_ms_) return;
+  if (knet_retry_ms_ == 0) {
+    VR_LOG_ERR("knet: %s was removed from the kernel; frames for the kernel are dropped "
+               "(to_kernel_errors) until it is made again",
+               knet_->name());
+  }
+  knet_retry_ms_ = now + 1000;
+  if (absl::Status s = knet_->Reattach(); !s.ok()) {
+    if (knet_error_ != s.message()) {
+      knet_error_ = std::string(s.message());
+      VR_LOG_ERR("knet: cannot make %s again, retrying every second: %s", knet_->name(),
+                 knet_error_);
+    }
+    return;
+  }
+  knet_retry_ms_ = 0;
+  knet_error_.clear();
+  if (absl::Status s = SyncKnet(); !s.ok()) {
+    VR_LOG_ERR("knet: %s made again (ifindex %d), but not all its addresses and routes: %s",
+               knet_->name(), knet_->ifindex(), s.message());
+    return;
+  }
+  VR_LOG_NOTICE("knet: %s made again (ifindex %d) with the router's addresses and routes; "
+                "kernel routes over it are the routing daemons' to put back",
+                knet_->name(), knet_->ifindex());
 }
 
 bool Router::TakeUsed(uint32_t nh) {
@@ -422,7 +455,33 @@ void Router::PollLinks() {
   }
 }
 
-absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reload) {
+uint32_t Router::ServeDataplane() {
+  uint32_t work = 0;
+  for (auto& q : outqs_) work += DrainOutq(*q);
+  if (knet_ != nullptr) {
+    work += knet_->FromKernel(256, [this](rte_mbuf* m) { ToWorker(XqAction::kFromKernel, m); });
+    if (!knet_->attached()) RecoverKnet(NowMs());
+  }
+  if (mirror_ != nullptr) {
+    auto handled = mirror_->Poll();
+    if (!handled.ok()) {
+      VR_LOG_ERR("kernel route mirror: %s", handled.status().message());
+    } else {
+      work += *handled;
+    }
+  }
+  uint64_t now = NowMs();
+  if (now >= next_timer_ms_) {
+    neighbours_->OnTimer(now);
+    ndp_->OnTimer(now);
+    next_timer_ms_ = now + 100;
+  }
+  ra_->OnTimer(now);
+  return work;
+}
+
+absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reload,
+                         const std::function<absl::Status()>& started) {
   for (uint16_t id : port_ids_) {
     if (absl::Status s = ports_[id].port->Start(); !s.ok()) return s;
     // Best effort, as for `link set down`: af_packet cannot, TAP and NICs drop their carrier.
@@ -438,33 +497,19 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
     ++w;
   }
   workers_running_ = true;
-  VR_LOG_NOTICE("forwarding: %zu ports, %zu workers, %u nbufs (%s), control socket %s",
-                port_ids_.size(), workers_.size(), pool_->size(),
-                eal_->hugepages() ? "hugepages" : "no hugepages", config_.control.socket);
-  PollLinks();
+  absl::Status status = started ? started() : absl::OkStatus();
+  if (status.ok()) {
+    VR_LOG_NOTICE("forwarding: %zu ports, %zu workers, %u nbufs (%s), control socket %s",
+                  port_ids_.size(), workers_.size(), pool_->size(),
+                  eal_->hugepages() ? "hugepages" : "no hugepages", config_.control.socket);
+    PollLinks();
+  }
 
-  uint64_t next_timer = NowMs(), next_link = NowMs() + 1000, next_metrics = NowMs();
-  while (!stop.load(std::memory_order_relaxed)) {
-    uint32_t work = 0;
-    for (auto& q : outqs_) work += DrainOutq(*q);
-    if (knet_ != nullptr) {
-      work += knet_->FromKernel(256, [this](rte_mbuf* m) { ToWorker(XqAction::kFromKernel, m); });
-    }
-    if (mirror_ != nullptr) {
-      auto handled = mirror_->Poll();
-      if (!handled.ok()) {
-        VR_LOG_ERR("kernel route mirror: %s", handled.status().message());
-      } else {
-        work += *handled;
-      }
-    }
+  uint64_t next_link = NowMs() + 1000, next_metrics = NowMs();
+  next_timer_ms_ = NowMs();
+  while (status.ok() && !stop.load(std::memory_order_relaxed)) {
+    uint32_t work = ServeDataplane();
     uint64_t now = NowMs();
-    if (now >= next_timer) {
-      neighbours_->OnTimer(now);
-      ndp_->OnTimer(now);
-      next_timer = now + 100;
-    }
-    ra_->OnTimer(now);
     if (reload != nullptr && reload->exchange(false)) {
       absl::Status s = Reload();
       if (s.ok()) {
@@ -485,7 +530,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
     // Waiting on the socket is the control lcore's idle: short, so OutQ stays drained.
     std::array<int, 2> wake;
     size_t nwake = 0;
-    if (knet_ != nullptr) wake[nwake++] = knet_->fd();
+    if (knet_ != nullptr && knet_->attached()) wake[nwake++] = knet_->fd();
     if (mirror_ != nullptr) wake[nwake++] = mirror_->fd();
     socket_->Poll(work != 0 ? 0 : 1,
                   [this](const std::vector<std::string>& args) { return Execute(args); },
@@ -515,7 +560,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
     while (q->Pop(&a, &p)) rte_pktmbuf_free(pool_->FromIndex(p));
   }
   VR_LOG_NOTICE("stopped");
-  return absl::OkStatus();
+  return status;
 }
 
 Router::~Router() {

@@ -70,9 +70,11 @@ class Router {
                                                         const RouterOptions& opts);
   ~Router();
 
-  // Starts ports and workers, then serves until `stop` is set; reloads the config file whenever
-  // `reload` is set (SIGHUP), clearing it. Returns when all have stopped.
-  absl::Status Run(const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr);
+  // Starts ports and workers, calls `started` (vrouterd drops its capabilities there: start-up
+  // is over), then serves until `stop` is set; reloads the config file whenever `reload` is set
+  // (SIGHUP), clearing it. Returns when all have stopped; `started`'s error stops at once.
+  absl::Status Run(const std::atomic<bool>& stop, std::atomic<bool>* reload = nullptr,
+                   const std::function<absl::Status()>& started = nullptr);
 
   // Makes `next` the running config, changing only what differs. What needs a restart (the
   // dataplane, the set of ports, a port's device or MAC) is refused and nothing is changed.
@@ -140,7 +142,14 @@ class Router {
   void RemoveRouterAdverts(const config::Config& next);  // of interfaces `next` has no more
   // Gives the kernel (knet) the router's addresses and the config's routes, as they are now.
   absl::Status SyncKnet();
+  // The kernel removed knet's device (`ip link del`): say so once, make it again and give it
+  // back its addresses and routes; retried every second while that fails.
+  void RecoverKnet(uint64_t now);
   void PollLinks();
+  // What the control lcore owes the workers and the kernel, once: OutQ (ARP and NDP frames,
+  // packets to resolve or for the kernel), knet, the route mirror, neighbour and advertisement
+  // timers. The control loop's body, and what Reload keeps doing while a file is parsed.
+  uint32_t ServeDataplane();
   void Synchronize();
   void ToWorker(dataplane::XqAction action, rte_mbuf* m);
 
@@ -183,6 +192,8 @@ class Router {
   absl::StatusOr<std::string> NeighCommand(const std::string& verb, const Args& rest, bool json);
   // reconfigure.cc
   absl::Status CheckRestartOnly(const config::Config& next) const;
+  // The config file, parsed; while workers run, on another thread (see reconfigure.cc).
+  absl::StatusOr<config::Config> ParseConfigFile();
   absl::Status RemoveConnected(uint32_t vif, const config::Ip4Prefix& addr);
   absl::Status ApplyVifs(const config::Config& next, size_t* changes);
   absl::Status DeleteUserRoute(const config::Ip4Prefix& prefix);
@@ -245,6 +256,9 @@ class Router {
   bool workers_running_ = false;
   dataplane::CoreCounters control_counters_;
   std::unique_ptr<knet::Knet> knet_;  // null without a knet section
+  uint64_t next_timer_ms_ = 0;        // ServeDataplane's next neighbour timer run
+  uint64_t knet_retry_ms_ = 0;        // RecoverKnet's next attempt
+  std::string knet_error_;            // its last failure, logged once
   std::unique_ptr<RouteMirror> mirror_;  // null without knet or with knet.mirror off
   absl::flat_hash_map<KernelRouteKey, KernelRouteState> kernel_routes_;  // by prefix, both families
   uint64_t kernel_unresolved_ = 0;  // kernel routes the dataplane could not install

@@ -92,6 +92,9 @@ std::string Router::ShowStats(bool json) const {
     j.Key("knet")
         .BeginObject()
         .Field("name", knet_->name())
+        .Field("state", knet_->attached() ? "up" : "gone")
+        .Field("link_lost", k.link_lost)
+        .Field("recreated", k.recreated)
         .Field("to_kernel_packets", k.to_kernel_packets)
         .Field("to_kernel_bytes", k.to_kernel_bytes)
         .Field("to_kernel_errors", k.to_kernel_errors)
@@ -108,10 +111,12 @@ std::string Router::ShowStats(bool json) const {
         .Field("read_errors", k.read_errors)
         .EndObject();
     absl::StrAppendFormat(&text,
-                          "knet %s\n    to kernel: %u packets %u bytes %u errors\n"
+                          "knet %s %s (removed by the kernel %u times, made again %u)\n"
+                          "    to kernel: %u packets %u bytes %u errors\n"
                           "    from kernel: %u packets %u bytes %u unsupported %u rate-limited "
                           "%u no nbuf\n",
-                          knet_->name(), k.to_kernel_packets, k.to_kernel_bytes,
+                          knet_->name(), knet_->attached() ? "up" : "gone", k.link_lost,
+                          k.recreated, k.to_kernel_packets, k.to_kernel_bytes,
                           k.to_kernel_errors, k.from_kernel_packets, k.from_kernel_bytes,
                           k.from_kernel_unsupported, k.from_kernel_rate_limited,
                           k.from_kernel_no_nbuf);

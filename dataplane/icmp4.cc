@@ -132,10 +132,14 @@ void Worker::FromKernel(rte_mbuf* m) {
   bool found;
   if (v6) {
     auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, sizeof(rte_ether_hdr));
+    // A raw socket on the router may build any header; none leaves with no hop left (RFC 1812
+    // §4.2.2.9, RFC 8200 §3). Found by fuzzing (tests/fuzz/regressions/packet).
+    if (unlikely(ip6->hop_limits == 0)) return Drop(m, DropReason::kIp6HopLimitExceeded);
     found = fib6_ != nullptr &&
             fib6_->Lookup(reinterpret_cast<const uint8_t*>(&ip6->dst_addr), &nh);
   } else {
     auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    if (unlikely(ip->time_to_live == 0)) return Drop(m, DropReason::kIp4TtlExceeded);
     found = fib_->Lookup(rte_be_to_cpu_32(ip->dst_addr), &nh);
   }
   if (found) {

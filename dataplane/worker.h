@@ -115,31 +115,50 @@ class Worker {
   // Packets and bytes one vif took in or sent during a burst, added to its counters once: the
   // common burst is one vif's, and a per-packet add would chain every packet to the previous
   // one's store.
+  // The group is tallied apart from the vif: over a burst spread across a group's members the
+  // vif changes every packet but the group does not, and its counters are then added to once.
   struct Tally {
     uint32_t vif = kNoCachedVif;
-    uint32_t group = 0;  // the vif's group slot
     uint32_t packets = 0;
     uint64_t bytes = 0;
+    uint32_t group = 0;  // the group slot of the packets in group_packets
+    uint32_t group_packets = 0;
+    uint64_t group_bytes = 0;
   };
   void Count(Tally* t, uint32_t vif, uint32_t bytes, bool rx) {
     if (unlikely(vif != t->vif)) {
-      Flush(t, rx);
+      FlushVif(t, rx);
       t->vif = vif;
-      t->group = vifs_->vif(vif).group.load(std::memory_order_relaxed);
+      uint32_t group = vifs_->vif(vif).group.load(std::memory_order_relaxed);
+      if (unlikely(group != t->group)) {
+        FlushGroup(t, rx);
+        t->group = group;
+      }
     }
     t->packets++;
     t->bytes += bytes;
+    t->group_packets++;
+    t->group_bytes += bytes;
   }
-  void Flush(Tally* t, bool rx) {
+  void FlushVif(Tally* t, bool rx) {
     if (t->packets == 0) return;
     VifCounters& vc = vif_counters_[t->vif];
     (rx ? vc.rx_packets : vc.tx_packets) += t->packets;
     (rx ? vc.rx_bytes : vc.tx_bytes) += t->bytes;
-    VifCounters& gc = group_counters_[t->group];
-    (rx ? gc.rx_packets : gc.tx_packets) += t->packets;
-    (rx ? gc.rx_bytes : gc.tx_bytes) += t->bytes;
     t->packets = 0;
     t->bytes = 0;
+  }
+  void FlushGroup(Tally* t, bool rx) {
+    if (t->group_packets == 0) return;
+    VifCounters& gc = group_counters_[t->group];
+    (rx ? gc.rx_packets : gc.tx_packets) += t->group_packets;
+    (rx ? gc.rx_bytes : gc.tx_bytes) += t->group_bytes;
+    t->group_packets = 0;
+    t->group_bytes = 0;
+  }
+  void Flush(Tally* t, bool rx) {
+    FlushVif(t, rx);
+    FlushGroup(t, rx);
   }
   // What input checks of the vif a frame arrived on: its MAC, whether it takes frames, its
   // impairment. Filled from the vif's and group's words once per vif per burst.

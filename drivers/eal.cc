@@ -45,7 +45,13 @@ absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const EalOptions& opts) {
     }
     a.push_back(dev);
   }
-  if (!pci) a.push_back("--no-pci");
+  if (!pci) {
+    a.push_back("--no-pci");
+    // Virtual devices use no physical addresses (they copy in software). Without an IOMMU EAL
+    // would pick them (IOVA as PA) and then read /proc/self/pagemap for every hugepage it maps
+    // at run time, which shows them only to CAP_SYS_ADMIN: vrouterd could not drop that.
+    a.push_back("--iova-mode=va");
+  }
   // The nbuf pool, the two FIBs and the rings need roughly 380 MB; below that, fall back rather
   // than fail.
   constexpr uint64_t kNeededPages = 200;

@@ -21,31 +21,13 @@ absl::StatusOr<std::unique_ptr<Knet>> Knet::Open(const KnetOptions& options,
                                                  dataplane::NbufPool* pool) {
   auto k = std::unique_ptr<Knet>(new Knet());
   k->pool_ = pool;
-  k->mtu_ = options.mtu;
+  k->options_ = options;
   k->bucket_.Configure(options.rate, options.burst);
   k->offload_ = options.offload;
-  auto tap = Tap::Open(options.name);
-  if (!tap.ok()) return tap.status();
-  k->tap_ = std::move(*tap);
-  // The kernel chose a random MAC for the device; frames to the kernel must carry it, or the
-  // kernel takes them for another host's.
-  ifreq ifr{};
-  if (ioctl(k->tap_->fd(), SIOCGIFHWADDR, &ifr) != 0) {
-    return absl::InternalError(absl::StrFormat("knet: reading %s's MAC: %s", options.name,
-                                               strerror(errno)));
-  }
-  memcpy(k->mac_.data(), ifr.ifr_hwaddr.sa_data, 6);
-  auto link = KernelLink::Open(k->tap_->ifindex());
-  if (!link.ok()) return link.status();
-  k->link_ = std::move(*link);
-  if (absl::Status s = k->link_->Configure(options.mtu, k->mac_); !s.ok()) return s;
+  if (absl::Status s = k->Attach(); !s.ok()) return s;
   uint32_t room = rte_pktmbuf_data_room_size(pool->mempool()) - RTE_PKTMBUF_HEADROOM;
   uint32_t largest = options.mtu + sizeof(rte_ether_hdr);
   if (options.offload) {
-    // TUN_F_TSO4 needs TUN_F_CSUM; ECN: a segment keeps CWR only on the first, as TSO does.
-    if (absl::Status s = k->tap_->SetOffloads(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN); !s.ok()) {
-      return s;
-    }
     largest = 65535 + sizeof(rte_ether_hdr);
     k->gso_.direct_pool = pool->mempool();
     k->gso_.indirect_pool = pool->mempool();
@@ -55,6 +37,56 @@ absl::StatusOr<std::unique_ptr<Knet>> Knet::Open(const KnetOptions& options,
   k->segments_ = (largest + room - 1) / room;
   if (!k->FillSpare()) return absl::ResourceExhaustedError("knet: no nbufs for reading");
   return k;
+}
+
+absl::Status Knet::Attach() {
+  auto tap = Tap::Open(options_.name);
+  if (!tap.ok()) return tap.status();
+  // The kernel chose a random MAC for the device; frames to the kernel must carry it, or the
+  // kernel takes them for another host's.
+  ifreq ifr{};
+  if (ioctl((*tap)->fd(), SIOCGIFHWADDR, &ifr) != 0) {
+    return absl::InternalError(absl::StrFormat("knet: reading %s's MAC: %s", options_.name,
+                                               strerror(errno)));
+  }
+  std::array<uint8_t, 6> mac;
+  memcpy(mac.data(), ifr.ifr_hwaddr.sa_data, mac.size());
+  auto link = KernelLink::Open((*tap)->ifindex());
+  if (!link.ok()) return link.status();
+  if (absl::Status s = (*link)->Configure(options_.mtu, mac); !s.ok()) return s;
+  // TUN_F_TSO4 needs TUN_F_CSUM; ECN: a segment keeps CWR only on the first, as TSO does.
+  if (options_.offload) {
+    if (absl::Status s = (*tap)->SetOffloads(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN); !s.ok()) {
+      return s;
+    }
+  }
+  // Only a whole success replaces the state; on failure the locals close what was opened (a
+  // TAP we created goes with its descriptor).
+  mac_ = mac;
+  tap_ = std::move(*tap);
+  link_ = std::move(*link);
+  return absl::OkStatus();
+}
+
+void Knet::Detach() {
+  if (tap_ == nullptr) return;
+  counters_.link_lost++;
+  link_.reset();  // its addresses and routes went with the device
+  tap_.reset();
+}
+
+bool Knet::Check() {
+  // Any TUN ioctl but TUNSETIFF answers EBADFD once the device is gone.
+  ifreq ifr{};
+  if (tap_ != nullptr && ioctl(tap_->fd(), TUNGETIFF, &ifr) != 0 && errno == EBADFD) Detach();
+  return attached();
+}
+
+absl::Status Knet::Reattach() {
+  if (tap_ != nullptr) return absl::OkStatus();
+  if (absl::Status s = Attach(); !s.ok()) return s;
+  counters_.recreated++;
+  return absl::OkStatus();
 }
 
 Knet::~Knet() {
@@ -82,6 +114,11 @@ void Knet::ToKernel(rte_mbuf* m) {
 }
 
 void Knet::Write(rte_mbuf* m, const VnetHeader& hdr, uint32_t packets) {
+  if (tap_ == nullptr) {
+    counters_.to_kernel_errors += packets;
+    rte_pktmbuf_free(m);
+    return;
+  }
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   memcpy(eth->dst_addr.addr_bytes, mac_.data(), 6);
   iovec iov[1 + kMaxSegments];
@@ -103,6 +140,7 @@ void Knet::Write(rte_mbuf* m, const VnetHeader& hdr, uint32_t packets) {
     counters_.to_kernel_bytes += len;
   } else {
     counters_.to_kernel_errors += packets;
+    if (r == -EBADFD) Detach();
   }
   rte_pktmbuf_free(m);
 }
@@ -134,7 +172,7 @@ bool Knet::GroCandidate(rte_mbuf* m) {
 }
 
 void Knet::ToKernelBurst(rte_mbuf** pkts, uint32_t n) {
-  if (!offload_) {
+  if (!offload_ || tap_ == nullptr) {
     for (uint32_t i = 0; i < n; ++i) ToKernel(pkts[i]);
     return;
   }
@@ -188,7 +226,7 @@ void Knet::ToKernelBurst(rte_mbuf** pkts, uint32_t n) {
 
 uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>& deliver) {
   uint32_t done = 0;
-  for (; done < budget; ++done) {
+  for (; done < budget && tap_ != nullptr; ++done) {
     if (!FillSpare()) {
       counters_.from_kernel_no_nbuf++;
       // Drain one frame anyway, so the kernel's queue cannot grow while the pool is short.
@@ -207,7 +245,11 @@ uint32_t Knet::FromKernel(uint32_t budget, const std::function<void(rte_mbuf*)>&
     ssize_t r = tap_->ReadV(iov, int(1 + segments_));
     if (r == 0) break;
     if (r < 0) {
-      counters_.read_errors++;
+      if (r == -EBADFD) {
+        Detach();
+      } else {
+        counters_.read_errors++;
+      }
       break;
     }
     uint32_t len = uint32_t(r) > sizeof(hdr) ? uint32_t(r - sizeof(hdr)) : 0;

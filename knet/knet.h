@@ -46,6 +46,8 @@ struct KnetCounters {
   uint64_t from_kernel_no_nbuf = 0;  // no nbufs to read into or segment with
   uint64_t from_kernel_bad_offload = 0;  // an offload request we cannot honour (bad offsets)
   uint64_t read_errors = 0;
+  uint64_t link_lost = 0;   // times the kernel removed the TAP device under us (ip link del)
+  uint64_t recreated = 0;   // times it was made again after that
 };
 
 class Knet {
@@ -57,11 +59,21 @@ class Knet {
                                                     dataplane::NbufPool* pool);
   ~Knet();
 
-  int fd() const { return tap_->fd(); }
-  int ifindex() const { return tap_->ifindex(); }
-  const std::string& name() const { return tap_->name(); }
+  // Without a device (attached() false) there is no fd to wait on and the ifindex is 0.
+  int fd() const { return tap_ != nullptr ? tap_->fd() : -1; }
+  int ifindex() const { return tap_ != nullptr ? tap_->ifindex() : 0; }
+  const std::string& name() const { return options_.name; }
   const std::array<uint8_t, 6>& mac() const { return mac_; }
-  KernelLink& link() { return *link_; }
+  KernelLink& link() { return *link_; }  // only while attached()
+
+  // The kernel can delete the device while we hold it (`ip link del knet0`): the descriptor
+  // then reads and writes EBADFD and polls POLLERR for ever. Knet notices on the next read or
+  // write (or Check()), closes it and is detached: frames for the kernel are dropped and
+  // counted as to_kernel_errors until Reattach() makes the device again (new ifindex and MAC,
+  // no addresses or routes: the caller puts those back).
+  bool attached() const { return tap_ != nullptr; }
+  bool Check();  // probes the descriptor; returns attached()
+  absl::Status Reattach();
   const KnetCounters& counters() const { return counters_; }
 
   // Hands a frame (14-byte Ethernet header first) to the kernel; consumes the nbuf.
@@ -74,6 +86,9 @@ class Knet {
 
  private:
   Knet() = default;
+  // Opens (or reattaches to) the TAP device, reads its MAC and configures its kernel side.
+  absl::Status Attach();
+  void Detach();  // the device is gone: close our end
   // Nbufs for the largest frame the kernel may send, chained on demand: a read lands in as many
   // of them as it needs and the rest stay for the next read.
   bool FillSpare();
@@ -86,11 +101,11 @@ class Knet {
   void Finish(rte_mbuf* m, const VnetHeader& hdr, const std::function<void(rte_mbuf*)>& deliver);
   void Deliver(rte_mbuf* m, const std::function<void(rte_mbuf*)>& deliver);
 
+  KnetOptions options_;
   std::unique_ptr<Tap> tap_;
   std::unique_ptr<KernelLink> link_;
   dataplane::NbufPool* pool_ = nullptr;
   std::array<uint8_t, 6> mac_{};
-  uint32_t mtu_ = 1500;
   dataplane::TokenBucket bucket_{1, 1};
   std::vector<rte_mbuf*> spare_;
   uint32_t segments_ = 1;  // nbufs the largest frame the kernel may send needs

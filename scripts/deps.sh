@@ -24,6 +24,12 @@ declare -A cmd_pkgs=(
   # test runs its own BIRDs, with their own sockets, inside its namespaces.
   [/usr/sbin/bird]=bird2
   [iperf3]=iperf3
+  # scripts/fuzz.sh (make test, make fuzz) builds the libFuzzer targets with clang-14.
+  [clang++-14]=clang-14 [llvm-symbolizer-14]=llvm-14
+)
+# Globs: the path holds clang's full version.
+declare -A glob_pkgs=(
+  [/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a]=libclang-rt-14-dev
 )
 declare -A file_pkgs=(
   [/usr/lib/python3/dist-packages/scapy/__init__.py]=python3-scapy
@@ -37,6 +43,7 @@ for pc in "${!pc_pkgs[@]}"; do
 done
 for c in "${!cmd_pkgs[@]}"; do command -v "$c" >/dev/null || missing+=("${cmd_pkgs[$c]}"); done
 for f in "${!file_pkgs[@]}"; do [ -e "$f" ] || missing+=("${file_pkgs[$f]}"); done
+for g in "${!glob_pkgs[@]}"; do compgen -G "$g" >/dev/null || missing+=("${glob_pkgs[$g]}"); done
 
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/str_format.h"
 #include "config/config.h"
 
 namespace vr::config {
@@ -405,6 +406,11 @@ const ErrorCase kErrors[] = {
      "group_file, groups, ports, vifs, routes, neighbours, got a list"},
     {"TwoDocuments", WithPorts("---\nports: []\n"),
      "t.yaml:9:1: expected a single YAML document, found a second one"},
+    // yaml-cpp 0.7's LoadAll never returned on this (found by fuzzing): a stray ',' after a
+    // document. The loader reads one document and looks at one more, so this ends.
+    {"StrayCommaAfterTheDocument", "{a: 1},",
+     "t.yaml:1:2: unknown key 'a' in config; expected one of: dataplane, control, metrics, knet, "
+     "arp, icmp, group_file, groups, ports, vifs, routes, neighbours"},
     {"UnclosedFlow", "ports: [a, b\n", "t.yaml:2:1: end of sequence flow not found"},
     {"TabIndent", "ports:\n  - name: a\n\tdevice: x\n",
      "t.yaml:3:1: illegal tab when looking for indentation"},
@@ -780,6 +786,32 @@ INSTANTIATE_TEST_SUITE_P(All, ConfigError, testing::ValuesIn(kErrors),
                          [](const testing::TestParamInfo<ErrorCase>& info) {
                            return std::string(info.param.name);
                          });
+
+// The IPv6 FIB's size is a limit of the file: one route more is refused where it stands, so
+// `--check` and a reload say so before anything is touched. Duplicates among that many routes are
+// found by lookup (a scan per route made a million routes take hours).
+TEST(ParseConfig, Ipv6RoutesUpToTheFibSize) {
+  std::string routes = "routes:\n";
+  for (uint32_t i = 0; i < kMaxRoutes6; ++i) {
+    routes += absl::StrFormat("  - {prefix: \"2001:db8:%x:%x::/64\", via: 2001:db8:2::2}\n",
+                              0x100 + (i >> 16), i & 0xffff);
+  }
+  absl::StatusOr<Config> c = ParseConfig(WithDualPorts(routes), "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->routes6.size(), kMaxRoutes6);
+  std::string one_more = routes + "  - {prefix: \"2001:db8:ffff::/64\", via: 2001:db8:2::2}\n";
+  c = ParseConfig(WithDualPorts(one_more), "t.yaml");
+  EXPECT_EQ(FirstLine(c.status()),
+            absl::StrFormat("t.yaml:%u:14: route 2001:db8:ffff::/64 is IPv6 route number %u; the "
+                            "IPv6 FIB holds at most %u routes",
+                            9 + 1 + kMaxRoutes6, kMaxRoutes6 + 1, kMaxRoutes6));
+  std::string dup = routes + "  - {prefix: \"2001:db8:100:7::/64\", via: 2001:db8:2::2}\n";
+  c = ParseConfig(WithDualPorts(dup), "t.yaml");
+  EXPECT_EQ(FirstLine(c.status()),
+            absl::StrFormat("t.yaml:%u:14: duplicate route 2001:db8:100:7::/64 (first defined on "
+                            "line %u)",
+                            9 + 1 + kMaxRoutes6, 9 + 1 + 7));
+}
 
 TEST(LoadConfigFile, LoadsTheDemo) {
   std::string path = VR_SOURCE_DIR "/config/examples/demo.yaml";

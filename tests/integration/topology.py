@@ -110,9 +110,11 @@ class Topology:
 class Router:
     """vrouterd in the topology's router namespace, on a config written from `yaml_text`."""
 
-    def __init__(self, topo, yaml_text, extra_args=(), wrapper=()):
+    def __init__(self, topo, yaml_text, extra_args=(), wrapper=(), owner=None):
         self.topo = topo
         self.dir = tempfile.mkdtemp(prefix="vrt-")
+        if owner is not None:  # a uid the wrapper runs vrouterd as: its socket goes here
+            os.chown(self.dir, owner, -1)
         self.sock = os.path.join(self.dir, "control.sock")
         self.config = os.path.join(self.dir, "vrouter.yaml")
         with open(self.config, "w") as f:
