@@ -5,6 +5,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -28,12 +29,42 @@ std::string DeviceName(const std::string& devargs) {
   return devargs.substr(0, devargs.find(','));
 }
 
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return cpus;
+}
+
+std::string LcoreMap(uint32_t workers, const std::vector<int>& cpus) {
+  std::vector<std::string> parts;
+  for (uint32_t l = 0; l <= workers; ++l) {
+    parts.push_back(absl::StrCat(l, "@", cpus[l % cpus.size()]));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
 bool IsVdev(const std::string& devargs) { return devargs.rfind("net_", 0) == 0 || devargs.rfind("eth_", 0) == 0; }
 
 absl::StatusOr<std::unique_ptr<Eal>> Eal::Init(const EalOptions& opts) {
   auto eal = std::unique_ptr<Eal>(new Eal());
   auto& a = eal->args_;
-  a = {"vrouterd", "-l", absl::StrCat("0-", opts.workers), "--no-telemetry",
+  // Lcore 0 (control) and workers 1..N on the CPUs this process may use, in order. With more
+  // lcores than CPUs they wrap round and share: slower, but the router still runs, as a
+  // 2-CPU test machine needs for multi-worker RSS. `-l 0-N` would refuse to start instead.
+  std::vector<int> cpus = AllowedCpus();
+  if (opts.workers + 1 > cpus.size()) {
+    VR_LOG_WARNING("%u workers and the control lcore on %zu CPUs: lcores share CPUs, so "
+                   "workers poll at a fraction of their speed",
+                   opts.workers, cpus.size());
+  }
+  a = {"vrouterd", "--lcores", LcoreMap(opts.workers, cpus), "--no-telemetry",
        "--log-level=*:notice"};
   bool pci = false;
   for (const auto& dev : opts.devices) {
