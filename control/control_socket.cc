@@ -361,6 +361,9 @@ bool ControlSocket::Write(Client& c, uint64_t now) {
       return errno == EAGAIN || errno == EWOULDBLOCK;  // EPIPE, ECONNRESET: it went away
     }
     c.out_done += n;
+    // The deadline drops clients that stall, not replies that are long: a client still
+    // reading (a route show of a million members is tens of MB) gets more time with each piece.
+    c.deadline_ms = now + kClientTimeoutMs;
   }
   c.out.clear();
   Release(c.out);

@@ -38,7 +38,8 @@ inline constexpr char kReplyUsagePayload[] = "type.vrouter/usage";
 class ControlSocket {
  public:
   // At most this many clients at once; a request (from connect, or from the previous reply) must
-  // arrive and its reply be read within kClientTimeoutMs, or the client is dropped.
+  // arrive within kClientTimeoutMs, and a reply must keep being read (no kClientTimeoutMs without
+  // progress), or the client is dropped.
   static constexpr size_t kMaxClients = 64;
   static constexpr uint64_t kClientTimeoutMs = 5000;
 

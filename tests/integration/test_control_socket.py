@@ -405,6 +405,27 @@ class ControlSocketTest(unittest.TestCase):
         self.assertLess(len(rest), n, "dropped before the whole reply was sent")
         self.wait_conns(0)
 
+    def test_slow_but_steady_reader_gets_the_whole_reply(self):
+        # A reply that takes longer than the deadline to read is not cut off while it is being
+        # read (a route show of a million members is tens of MB over a busy machine).
+        s = connect(self.sock)
+        self.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.sendall(request("-j", "route", "show"))
+        (n,) = struct.unpack("!I", recv_exact(s, 4))
+        t0 = time.monotonic()
+        got, steps = b"", 16
+        for i in range(steps):
+            got += recv_exact(s, min(n - len(got), n // steps + 1))
+            time.sleep((CLIENT_TIMEOUT + 2.0) / steps)
+        got += recv_exact(s, n - len(got))
+        self.assertGreater(time.monotonic() - t0, CLIENT_TIMEOUT + 1.0)
+        self.assertEqual(len(got), n)
+        self.assertEqual(got[:1], b"0")
+        self.assertEqual(len([r for r in json.loads(got[1:]) if r["prefix"].startswith("10.")]),
+                         ROUTES)
+        self.assert_stats_ok()
+
     # --- many clients ----------------------------------------------------------------------------
 
     def test_concurrent_clients(self):
