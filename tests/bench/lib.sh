@@ -69,20 +69,27 @@ worker_ns() {
 share() { awk -v c0="$1" -v c1="$2" -v t0="$3" -v t1="$4" 'BEGIN { printf "%.2f", (c1 - c0) / 1e9 / (t1 - t0) }'; }
 
 # Starts vrouterd on config $1 with its log in $2 and waits, polling every 10 ms, until it says it
-# is forwarding; dies with the log after 60 s or if it exits. Sets `child`. vrouterd takes lcores
-# 0-1 itself (control + one worker) and runs --in-memory. Not a $(...) function: the child's PID
-# must stay visible to the traps.
+# is forwarding; dies with the log after 180 s (a million routes in YAML take tens of seconds to
+# parse) or if it exits. Sets `child`. vrouterd takes lcores 0-1 itself (control + one worker)
+# and runs --in-memory. Not a $(...) function: the child's PID must stay visible to the traps.
 start_vrouterd() {
   local i
   "$build/vrouterd" --config "$1" >"$2" 2>&1 &
   child=$!
-  for i in $(seq 6000); do
+  for i in $(seq 18000); do
     grep -qs 'forwarding:' "$2" && return 0  # -s: the background shell may not have made it yet
     kill -0 "$child" 2>/dev/null || { show_log "$2"; die "vrouterd ($1) exited during start-up"; }
     sleep 0.01
   done
   show_log "$2"
-  die "vrouterd ($1) did not start forwarding in 60 s"
+  die "vrouterd ($1) did not start forwarding in 180 s"
+}
+
+# Appends a row to the summary table of `make bench` (tests/bench/table.py) when BENCH_ROWS
+# names a file: name, median, min, max, unit, note; tab-separated.
+add_row() {
+  [ -n "${BENCH_ROWS:-}" ] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_ROWS"
 }
 
 # Sets `result` (Mpps) and `cpu` (the worker's CPU share) of one window of vrouterd on $config,
@@ -189,7 +196,8 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 # run_vrouterd for traffic that vrouterd counts under event counter $1 (ip4_forwarded,
 # ip6_forwarded), run $2, on $config: sets `result` (Mpps: packets port out sent per second of the
 # window, which must agree with counter $1 within 1%) and `cpu`. Also keeps the window's changed
-# drop counters in $tmp/drops.$2, and names them when a window forwarded nothing.
+# drop counters in $tmp/drops.$2, and names them when a window forwarded nothing, and the
+# worker's own TSC accounting (busy cycles over packets received) in `cpp`.
 run_vrouterd_counted() {
   local counter=$1 log=$tmp/vrouterd.$1.$2.log t0 t1 c0 c1
   rm -f "$sock"
@@ -200,9 +208,13 @@ run_vrouterd_counted() {
   sleep "$warmup"
   sample_window "$2"
   stop_child
-  result=$("$python" - "$tmp/a.json" "$tmp/b.json" "$t0" "$t1" "$counter" "$tmp/drops.$2" <<'EOF'
+  result=$("$python" - "$tmp/a.json" "$tmp/b.json" "$t0" "$t1" "$counter" "$tmp/drops.$2" "$tmp/cpp.$2" <<'EOF'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
+busy = sum(w['busy_cycles'] for w in b['workers']) - sum(w['busy_cycles'] for w in a['workers'])
+got = sum(w['rx_packets'] for w in b['workers']) - sum(w['rx_packets'] for w in a['workers'])
+with open(sys.argv[7], 'w') as f:
+    f.write(f'{busy / got:.1f}\n' if got > 0 else 'nan\n')
 dt = float(sys.argv[4]) - float(sys.argv[3])
 counter = sys.argv[5]
 def port(s, name, key):
@@ -223,4 +235,5 @@ if abs(tx - fwd) > fwd / 100:
 print(f'{tx / dt / 1e6:.3f}')
 EOF
   ) || { show_log "$log"; die "vrouterd run $2 ($counter) failed to measure"; }
+  cpp=$(cat "$tmp/cpp.$2")
 }

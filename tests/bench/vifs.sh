@@ -187,6 +187,8 @@ done
   printf 'forwarding, Mpps median (min-max): tagged over 65,536 vifs %s (%s-%s), untagged %s (%s-%s)\n' \
     "$t_med" "$t_min" "$t_max" "$u_med" "$u_min" "$u_max"
   echo "ratio tagged/untagged: $ratio (target >= 0.80: $(awk -v r="$ratio" 'BEGIN { print (r >= 0.8) ? "met" : "NOT met" }'))"
+  add_row vrouterd_vifs "$t_med" "$t_min" "$t_max" Mpps "vrouterd IPv4, 65,536 QinQ vifs, one frame each"
+  add_row vrouterd_untagged "$u_med" "$u_min" "$u_max" Mpps "vrouterd IPv4, the same packets untagged"
   echo
   printf '%-40s %-8s %-24s %-34s\n' 'scrapes, 65,536 vifs' count 'time ms median / max' 'forwarding cost, median of rounds'
   for kind in metrics interfaces; do
