@@ -7,7 +7,7 @@ export BENCH_ROWS
 BENCH_ROWS=$(mktemp /tmp/vrouter-bench-rows.XXXXXX)
 trap 'rm -f "$BENCH_ROWS"' EXIT
 rc=0
-for b in run.sh vifs.sh rings.sh knet.sh; do
+for b in run.sh vifs.sh kernel.sh latency.sh rings.sh knet.sh; do
   echo "==== tests/bench/$b"
   bash "$here/$b" || { echo "bench: tests/bench/$b failed" >&2; rc=1; }
 done

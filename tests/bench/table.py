@@ -3,6 +3,24 @@
 # (tests/bench/lib.sh add_row), with vrouterd's ratios to l3fwd, testpmd io and the kernel.
 import sys
 
+LABELS = {
+    'testpmd': 'testpmd io, pcap -> null (upper bound)',
+    'l3fwd': 'DPDK l3fwd LPM, 10,000 routes',
+    'l3fwd_1m': 'DPDK l3fwd FIB, 1,000,000 routes',
+    'vrouterd': 'vrouterd IPv4, 10,000 routes',
+    'vrouterd_1m': 'vrouterd IPv4, 1,000,000 routes',
+    'vrouterd_v6': 'vrouterd IPv6, 10,000 routes',
+    'vrouterd_vifs': 'vrouterd IPv4 over 65,536 QinQ vifs',
+    'vrouterd_untagged': 'vrouterd IPv4, the same packets untagged',
+    'kernel': 'Linux kernel, veth, as sent',
+    'kernel_per_cpu': 'Linux kernel, per softirq CPU-second',
+    'vrouterd_memif': 'vrouterd over memif from the probe',
+    'testpmd_memif': 'testpmd io over memif from the probe',
+}
+for f in ('vrouterd', 'testpmd'):
+    for k, name in (('p50', 'p50'), ('p99', 'p99'), ('p999', 'p99.9')):
+        LABELS[f'{f}_latency_{k}'] = f'{f} one-way latency {name}'
+
 rows = {}
 order = []
 for line in open(sys.argv[1]):
@@ -20,19 +38,25 @@ def ratio(a, b):
 
 print()
 print('make bench: one forwarding core each, 64-byte frames, medians of the runs (min-max)')
-print(f"{'':<60} {'median (min-max)':>28} {'/l3fwd':>7} {'/testpmd':>9} {'/kernel':>8}")
+print(f"{'':<42} {'median (min-max)':>36} {'/l3fwd':>7} {'/testpmd':>9} {'/kernel':>8}")
 for name in order:
     med, lo, hi, unit, note = rows[name]
     cells = ['', '', '']
-    if name.startswith('vrouterd') and unit == 'Mpps':
+    # Ratios only between rows measured alike: pcap -> null, one worker's core against
+    # another forwarder's core (the kernel's: its rate per second of softirq CPU).
+    if name in ('vrouterd', 'vrouterd_1m', 'vrouterd_v6', 'vrouterd_vifs', 'vrouterd_untagged'):
         cells = [ratio(name, 'l3fwd_1m' if name.endswith('_1m') else 'l3fwd'),
-                 ratio(name, 'testpmd'), ratio(name, 'kernel')]
+                 ratio(name, 'testpmd'), ratio(name, 'kernel_per_cpu')]
     value = f'{med:.3f} ({lo:.3f}-{hi:.3f}) {unit}'
-    print(f'{note:<60} {value:>28} {cells[0]:>7} {cells[1]:>9} {cells[2]:>8}')
+    print(f'{LABELS.get(name, name):<42} {value:>36} {cells[0]:>7} {cells[1]:>9} {cells[2]:>8}')
 
 print()
 for name, peer, target in (('vrouterd', 'l3fwd', 1.0), ('vrouterd_1m', 'l3fwd_1m', 0.9)):
     r = ratio(name, peer)
     if r:
-        print(f"{rows[name][4]} / {rows[peer][4]}: {r} "
+        print(f"{LABELS[name]} / {LABELS[peer]}: {r} "
               f"(issue 8's target >= {target}: {'met' if float(r) >= target else 'NOT met'})")
+print()
+print('rows:')
+for name in order:
+    print(f'  {LABELS.get(name, name)}: {rows[name][4]}')
