@@ -3,7 +3,7 @@
 BUILD ?= build
 SHELL := /bin/bash
 
-.PHONY: all deps build hugepages test unit-test integration-test fuzz demo bench clean
+.PHONY: all deps build hugepages test unit-test integration-test fuzz demo bench soak clean
 
 all: build
 
@@ -46,6 +46,11 @@ demo: build hugepages
 bench: build
 	@bash scripts/hugepages.sh 1024
 	@BUILD=$(BUILD) bash tests/bench/all.sh
+
+# Load and soak (not in make test, not in CI): SOAK_SECONDS of mixed traffic (600 unless given)
+# while the config reloads, groups change and a link flaps; then the accounting table.
+soak: build hugepages
+	@BUILD=$(BUILD) bash tests/soak/soak.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -177,6 +177,9 @@ absl::Status Router::Build(const config::Config& cfg, const RouterOptions& opts)
     ws.knet_burst = cfg.knet.burst;
     // An eighth of the pool at most may wait for the kernel; the rest stays for forwarding.
     ws.knet_backlog = std::min<uint32_t>(1024, cfg.dataplane.nbufs / 8);
+    // All punts together at most a quarter of the pool: a control lcore that stalls (a busy
+    // shared core, a long reload) then costs ARP and resolution, never every port's receive.
+    ws.outq_backlog = std::min<uint32_t>(ws.outq->capacity() - 1, cfg.dataplane.nbufs / 4);
     ws.stop = &workers_stop_;
     workers_.push_back(std::make_unique<dataplane::Worker>(ws));
   }

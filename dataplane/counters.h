@@ -37,7 +37,12 @@ namespace vr::dataplane {
   X(kNdFramesPunted, "nd_frames_punted")     /* neighbour discovery to control */ \
   X(kNdRouterAdvertsSent, "nd_router_adverts_sent")                               \
   X(kNdRouterSolicitsReceived, "nd_router_solicits_received") /* valid ones */    \
-  X(kImpairmentDropped, "impairment_dropped") /* dropped by a vif's impairment, on purpose */
+  X(kImpairmentDropped, "impairment_dropped") /* dropped by a vif's impairment, on purpose */ \
+  /* Packets already counted once (forwarded, an echo reply or ICMP error, from the kernel or    \
+     control) then dropped on the way out by a down port or vif, egress impairment or no route  \
+     back: counted under that reason (or impairment_dropped) too. Received packets are the sum  \
+     of their outcomes less this. */                                                            \
+  X(kOutputDropped, "output_dropped")
 
 enum class Event : uint8_t {
 #define VR_EVENT_ENUM(e, s) e,

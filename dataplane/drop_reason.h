@@ -37,7 +37,7 @@ namespace vr::dataplane {
   X(kArpHoldOverflow, "arp_hold_overflow")                                                 \
   X(kArpResolutionFailed, "arp_resolution_failed")                                         \
   X(kTxFull, "tx_full")                         /* the port's TX queue did not take it */  \
-  X(kOutqFull, "outq_full")                                                                \
+  X(kOutqFull, "outq_full")                     /* OutQ full or holding 1/4 of the pool */ \
   X(kInqFull, "inq_full")                                                                  \
   X(kNbufExhausted, "nbuf_exhausted")                                                      \
   X(kKnetRateLimited, "knet_rate_limited")      /* over knet.rate, to the kernel */         \

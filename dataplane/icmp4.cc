@@ -185,6 +185,7 @@ void Worker::RouteOriginated(rte_mbuf* m) {
     if (kind == NhKind::kNeighbour || kind == NhKind::kConnected) return Ip4Output(m, nh);
   }
   // Nowhere to send our own packet; an error about it would be an error about ourselves.
+  counters_.Count(Event::kOutputDropped);
   Drop(m, DropReason::kIp4NoRoute);
 }
 

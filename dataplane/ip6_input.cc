@@ -172,6 +172,7 @@ void Worker::RouteOriginated6(rte_mbuf* m) {
     NhKind kind = fib_->nexthop(nh).kind;
     if (kind == NhKind::kNeighbour || kind == NhKind::kConnected) return Ip6Output(m, nh);
   }
+  counters_.Count(Event::kOutputDropped);
   Drop(m, DropReason::kIp6NoRoute);
 }
 

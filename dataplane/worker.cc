@@ -253,9 +253,11 @@ void Worker::Send(uint32_t vif, rte_mbuf* m) {
   const VifView& out = vifs_->vif(vif);
   const VifView& parent = vifs_->vif(out.port);
   if (unlikely(!vifs_->Up(out) || !vifs_->Up(parent))) {
+    counters_.Count(Event::kOutputDropped);
     return Drop(m, vif == out.port ? DropReason::kPortDown : DropReason::kVifDown);
   }
   if (uint32_t imp = vifs_->Impairment(out); unlikely(imp != 0) && Impaired(imp)) {
+    counters_.Count(Event::kOutputDropped);
     CountImpaired(vif);
     rte_pktmbuf_free(m);
     return;
@@ -317,7 +319,11 @@ void Worker::SendTx(uint16_t port, TxBuffer& b) {
 }
 
 void Worker::Punt(XqAction action, rte_mbuf* m) {
-  if (!setup_.outq->Push(action, Meta(m)->index)) Drop(m, DropReason::kOutqFull);
+  // Punts are the slow path: reading the consumer's position here costs nothing that matters.
+  if (unlikely(setup_.outq->Pending() >= setup_.outq_backlog) ||
+      !setup_.outq->Push(action, Meta(m)->index)) {
+    Drop(m, DropReason::kOutqFull);
+  }
 }
 
 }  // namespace vr::dataplane

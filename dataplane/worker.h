@@ -41,6 +41,10 @@ struct WorkerSetup {
   uint32_t knet_rate = 500000;
   uint32_t knet_burst = 4096;
   uint32_t knet_backlog = 1024;  // OutQ entries waiting beyond which knet punts are dropped
+  // OutQ entries waiting beyond which any punt (ARP, NDP, packets awaiting a neighbour) is
+  // dropped as outq_full: nbufs parked for a stalled control lcore are nbufs no port can
+  // receive into.
+  uint32_t outq_backlog = 4096;
   const std::atomic<bool>* stop = nullptr;
 };
 

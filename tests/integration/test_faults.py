@@ -668,6 +668,70 @@ def hup_version(v):
                               for i in range(50))
 
 
+_libc = __import__("ctypes").CDLL("libc.so.6", use_errno=True)
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+
+
+class ControlStalledTest(unittest.TestCase):
+    """The control lcore stops (ptrace stops that one thread: a stand-in for a core the control
+    lcore shares with something busier) while host A sends packets that need it. Workers may park
+    at most a quarter of the pool for it; the rest of the pool keeps every port receiving."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = Topology()
+        cls.addClassCleanup(cls.topo.close)
+        cls.router = Router(cls.topo, base_config())
+        cls.addClassCleanup(cls.router.stop)
+        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.2.2", ns=cls.topo.a)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+
+    def test_a_stalled_control_lcore_parks_at_most_a_quarter_of_the_pool(self):
+        pid = self.router.proc.pid  # the main thread is the control lcore
+        before = self.router.stats()
+        size = before["pool"]["size"]
+        flood = socket_in(self.topo.a, socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(flood.close)
+        with Stream(self.topo, ["198.19.0.1"]) as stream:
+            stream.wait_flowing()
+            if _libc.ptrace(PTRACE_SEIZE, pid, 0, 0) != 0:
+                self.fail(f"ptrace seize: errno {__import__('ctypes').get_errno()}")
+            try:
+                self.assertEqual(_libc.ptrace(PTRACE_INTERRUPT, pid, 0, 0), 0)
+                t0 = time.monotonic()
+                # Packets to hosts on b's subnet that nobody answers for: each waits in OutQ for
+                # the control lcore to resolve its neighbour. Twice the pool's worth.
+                for i in range(2 * size):
+                    flood.sendto(b"x" * 32, (f"198.18.2.{10 + i % 200}", 9))
+                    if i % 500 == 499:
+                        time.sleep(0.02)  # A's own queue must not drop them
+                time.sleep(1.0)
+                t1 = time.monotonic()
+            finally:
+                _libc.ptrace(PTRACE_DETACH, pid, 0, 0)
+            time.sleep(0.5)
+        # The stream to a resolved neighbour went on while control was stopped.
+        sent = stream.sent_between(t0, t1)
+        arrived = stream.arrived_of_sent_between(t0, t1)
+        print(f"\ncontrol stopped {t1 - t0:.2f} s: stream {arrived}/{sent} arrived", file=sys.stderr)
+        self.assertGreater(sent, 200)
+        self.assertGreaterEqual(arrived, sent * 0.95, "forwarding starved while control stalled")
+        after = self.router.stats()
+        parked = after["drops"]["outq_full"] - before["drops"]["outq_full"]
+        # At most a quarter of the pool waited; the rest of the flood was dropped and counted.
+        self.assertGreaterEqual(parked, 2 * size - size // 4 - 64, after["drops"])
+        for port in ("a", "b"):
+            self.assertEqual(port_stats(after, port)["rx_nombuf"],
+                             port_stats(before, port)["rx_nombuf"], f"port {port} ran out of nbufs")
+        # And control, back, drains what waited: the pool returns to what it was.
+        wait_for("the pool to drain", lambda: self.router.stats()["pool"]["in_use"]
+                 <= before["pool"]["in_use"] + 64, 10)
+
+
 class SighupStormTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
