@@ -23,7 +23,7 @@ inline DropReason Ip4Check(const rte_ipv4_hdr* ip, uint32_t l3_len) {
   if (unlikely((vihl >> 4) != 4)) return DropReason::kIp4BadVersion;
   uint32_t hlen = (vihl & 0xf) * 4u;
   if (unlikely(hlen < sizeof(rte_ipv4_hdr) || hlen > l3_len)) return DropReason::kIp4BadIhl;
-  uint32_t total = rte_be_to_cpu_16(ip->total_length);
+  uint32_t total = Be16(ip->total_length);
   if (unlikely(total < hlen || total > l3_len)) return DropReason::kIp4BadTotalLength;
   if (unlikely(!Ip4ChecksumOk(ip, hlen))) return DropReason::kIp4BadChecksum;
   return kIp4Ok;

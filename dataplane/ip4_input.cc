@@ -2,6 +2,7 @@
 // (RFC 1812 §5.2.2), trims link padding and filters martians; Ip4Route acts on the lookup.
 #include <rte_ether.h>
 
+#include "dataplane/checksum.h"
 #include "dataplane/icmp4.h"
 #include "dataplane/ip4_check.h"
 #include "dataplane/worker.h"
@@ -15,11 +16,11 @@ bool Worker::Ip4Input(rte_mbuf* m, rte_ipv4_hdr* ip) {
     return false;
   }
   // Ethernet pads short frames: what follows the IP total length is not part of the packet.
-  uint32_t total = rte_be_to_cpu_16(ip->total_length);
+  uint32_t total = Be16(ip->total_length);
   if (unlikely(total < l3_len)) rte_pktmbuf_trim(m, l3_len - total);
 
-  uint32_t src = rte_be_to_cpu_32(ip->src_addr);
-  uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+  uint32_t src = Be32(ip->src_addr);
+  uint32_t dst = Be32(ip->dst_addr);
   uint8_t cls = (kFirstOctetClass[src >> 24] & kBadSource) |
                 (kFirstOctetClass[dst >> 24] & (kBadDestination | kMulticastDestination));
   if (likely(cls == 0)) return true;

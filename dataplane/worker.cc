@@ -116,7 +116,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     if (!Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;
-    dst[k] = rte_be_to_cpu_32(ip->dst_addr);
+    dst[k] = Be32(ip->dst_addr);
     broadcast |= uint32_t{group} << k;
     ++k;
   }
@@ -143,7 +143,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       uint64_t l2 = h.l2.load(std::memory_order_acquire);
       const VifView& out = vifs_->vif(h.vif);
       uint32_t out_mtu = EgressMtu(&egress, h.vif);
-      uint16_t len = rte_be_to_cpu_16(ip->total_length);
+      uint16_t len = Be16(ip->total_length);
       if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
                  len <= out_mtu)) {
         Ip4DecrementTtl(ip);
@@ -172,7 +172,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       uint64_t l2 = h.l2.load(std::memory_order_acquire);
       const VifView& out = vifs_->vif(h.vif);
       uint32_t out_mtu = EgressMtu(&egress, h.vif);
-      uint32_t len = sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(ip->payload_len);
+      uint32_t len = sizeof(rte_ipv6_hdr) + Be16(ip->payload_len);
       if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->hop_limits > 1 &&
                  len <= out_mtu && reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
         ip->hop_limits--;
