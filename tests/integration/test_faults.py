@@ -244,6 +244,33 @@ LINK_CONFIG = base_config(metrics=f"127.0.0.1:{LINK_METRICS}", arp="arp:\n  reac
 """)
 
 
+class RouterCase(unittest.TestCase):
+    """One topology and one vrouterd on CONFIG for the whole class, `prepare` run on the
+    namespaces first, PINGS from host A once it forwards; vrouterd must exit 0 at the end."""
+
+    CONFIG = None
+    PINGS = ("198.18.2.2",)
+
+    @classmethod
+    def prepare(cls, topo):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topo = Topology()
+        cls.addClassCleanup(cls.topo.close)
+        cls.prepare(cls.topo)
+        cls.router = Router(cls.topo, cls.CONFIG)
+        cls.addClassCleanup(cls.router.stop)
+        for dst in cls.PINGS:
+            sh("ping", "-c", "2", "-i", "0.2", "-W", "2", dst, ns=cls.topo.a)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.router.stop()
+        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+
+
 class LinkDownUpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -399,23 +426,15 @@ class LinkDownUpTest(unittest.TestCase):
 KNET_CONFIG = base_config() + "knet:\n  name: knet0\n"
 
 
-class KnetRemovedTest(unittest.TestCase):
+class KnetRemovedTest(RouterCase):
+    CONFIG = KNET_CONFIG
+
     @classmethod
-    def setUpClass(cls):
-        cls.topo = Topology()
-        cls.addClassCleanup(cls.topo.close)
+    def prepare(cls, topo):
         # As in test_knet.py: the ports' veths stay visible to the router namespace's kernel,
         # which would otherwise answer ARP for knet0's addresses on them.
         for dev in ("vr-a", "vr-b"):
-            sh("ip", "-n", cls.topo.r, "link", "set", dev, "arp", "off")
-        cls.router = Router(cls.topo, KNET_CONFIG)
-        cls.addClassCleanup(cls.router.stop)
-        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.2.2", ns=cls.topo.a)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.router.stop()
-        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+            sh("ip", "-n", topo.r, "link", "set", dev, "arp", "off")
 
     def knet0(self):
         r = sh("ip", "-j", "-n", self.topo.r, "addr", "show", "knet0", check=False)
@@ -511,21 +530,10 @@ MAX_FRAME = 1 << 20      # control/control_socket.h kMaxFrame
 CLIENT_TIMEOUT = 5.0     # ControlSocket::kClientTimeoutMs
 
 
-class ControlClientsTest(unittest.TestCase):
+class ControlClientsTest(RouterCase):
     """All the bad clients at once, while traffic flows and other clients are served."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.topo = Topology()
-        cls.addClassCleanup(cls.topo.close)
-        cls.router = Router(cls.topo, CONTROL_CONFIG)
-        cls.addClassCleanup(cls.router.stop)
-        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.2.2", ns=cls.topo.a)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.router.stop()
-        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+    CONFIG = CONTROL_CONFIG
 
     def server_conns(self):
         """Connections vrouterd holds on its socket (see test_control_socket.py)."""
@@ -672,23 +680,12 @@ _libc = __import__("ctypes").CDLL("libc.so.6", use_errno=True)
 PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
 
 
-class ControlStalledTest(unittest.TestCase):
+class ControlStalledTest(RouterCase):
     """The control lcore stops (ptrace stops that one thread: a stand-in for a core the control
     lcore shares with something busier) while host A sends packets that need it. Workers may park
     at most a quarter of the pool for it; the rest of the pool keeps every port receiving."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.topo = Topology()
-        cls.addClassCleanup(cls.topo.close)
-        cls.router = Router(cls.topo, base_config())
-        cls.addClassCleanup(cls.router.stop)
-        sh("ping", "-c", "2", "-i", "0.2", "-W", "2", "198.18.2.2", ns=cls.topo.a)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.router.stop()
-        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+    CONFIG = base_config()
 
     def test_a_stalled_control_lcore_parks_at_most_a_quarter_of_the_pool(self):
         pid = self.router.proc.pid  # the main thread is the control lcore
@@ -732,20 +729,9 @@ class ControlStalledTest(unittest.TestCase):
                  <= before["pool"]["in_use"] + 64, 10)
 
 
-class SighupStormTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.topo = Topology()
-        cls.addClassCleanup(cls.topo.close)
-        cls.router = Router(cls.topo, hup_version(0))
-        cls.addClassCleanup(cls.router.stop)
-        for dst in ("198.18.2.2", "198.19.0.1"):
-            sh("ping", "-c", "2", "-i", "0.2", "-W", "2", dst, ns=cls.topo.a)
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.router.stop()
-        assert rc == 0, f"vrouterd exited {rc}:\n{cls.router.log()}"
+class SighupStormTest(RouterCase):
+    CONFIG = hup_version(0)
+    PINGS = ("198.18.2.2", "198.19.0.1")
 
     def reloads(self, result):
         return metric(self.topo, HUP_METRICS, "vrouter_config_reloads_total", result=result)
