@@ -116,13 +116,7 @@ start_sender() {
     --forward-mode=io --auto-start --nb-cores=1 --burst=32 --total-num-mbufs=16383 -i \
     <"$tmp/testpmd.in" >"$log" 2>&1 &
   child=$!
-  for i in $(seq 300); do
-    grep -saq 'Start automatic packet forwarding' "$log" && return 0
-    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "testpmd exited during start-up"; }
-    sleep 0.1
-  done
-  show_log "$log"
-  die "testpmd did not start forwarding in 30 s"
+  wait_testpmd "$log"
 }
 
 echo "bench: kernel $(uname -r), $runs runs of ${window} s after ${warmup} s warm-up; sender ($sender) on CPU $sender_cpu, R's softirq on CPU $fwd_cpu (RPS)"

@@ -85,13 +85,7 @@ start_forwarder() {
     --forward-mode=io --auto-start --nb-cores=1 --burst=32 --total-num-mbufs="$nbufs" -i \
     <"$tmp/testpmd.in" >"$log" 2>&1 &
   child=$!
-  for i in $(seq 300); do
-    grep -saq 'Start automatic packet forwarding' "$log" && return 0
-    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "testpmd exited during start-up"; }
-    sleep 0.1
-  done
-  show_log "$log"
-  die "testpmd did not start forwarding in 30 s"
+  wait_testpmd "$log"
 }
 
 # One probe run through forwarder $1 at rate $2 (frames/s, 0 = as fast as it can), tag $3. Sets

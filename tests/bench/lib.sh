@@ -85,6 +85,19 @@ start_vrouterd() {
   die "vrouterd ($1) did not start forwarding in 180 s"
 }
 
+# Waits until the testpmd started in the background as `child` (log $1) forwards; dies with its
+# log after 30 s or if it exits.
+wait_testpmd() {
+  local i
+  for i in $(seq 300); do
+    grep -saq 'Start automatic packet forwarding' "$1" && return 0
+    kill -0 "$child" 2>/dev/null || { show_log "$1"; die "testpmd exited during start-up"; }
+    sleep 0.1
+  done
+  show_log "$1"
+  die "testpmd did not start forwarding in 30 s"
+}
+
 # Appends a row to the summary table of `make bench` (tests/bench/table.py) when BENCH_ROWS
 # names a file: name, median, min, max, unit, note; tab-separated.
 add_row() {

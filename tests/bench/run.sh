@@ -209,13 +209,7 @@ run_testpmd() {
     -i --forward-mode=io --auto-start --nb-cores=1 --burst=32 --total-num-mbufs="$nbufs" \
     <"$fifo" >"$log" 2>&1 &
   child=$!
-  for i in $(seq 300); do
-    grep -saq 'Start automatic packet forwarding' "$log" && break
-    kill -0 "$child" 2>/dev/null || { show_log "$log"; die "testpmd exited during start-up"; }
-    sleep 0.1
-  done
-  grep -aq 'Start automatic packet forwarding' "$log" ||
-    { show_log "$log"; die "testpmd did not start forwarding in 30 s"; }
+  wait_testpmd "$log"
   sleep "$warmup"
   c0=$(worker_ns "$child") || die "testpmd run $1: cannot read the worker's CPU time"
   t0=$EPOCHREALTIME
