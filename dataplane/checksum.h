@@ -30,20 +30,39 @@ inline uint16_t ChecksumUpdate16(uint16_t hc, uint16_t old_val, uint16_t new_val
   return uint16_t(~sum);
 }
 
-// Decrements TTL (the caller made sure it is > 1) and patches the checksum. TTL is the high byte
-// of the 16-bit word it shares with the protocol field; the new word is computed rather than
-// read back after a byte store, which would stall on store forwarding.
+// Decrements TTL (the caller made sure it is > 1) and patches the checksum. The TTL is the high
+// byte of its 16-bit word, so the word m drops by 0x0100 and RFC 1624 eqn. 3,
+// HC' = ~(~HC + ~m + m'), becomes HC' = ~(~HC +' 0xfeff) = HC -' 0xfeff: a subtraction whose
+// borrow out of bit 15 is taken again from bit 0. Like eqn. 3 it never yields 0xffff (-0), so
+// the result is the one a full recomputation gives (the unit test walks every checksum). One's
+// complement sums do not depend on byte order (RFC 1071), so it runs on the little-endian load of
+// the field with the constant swapped; nothing reads the TTL's word back after the byte store.
 inline void Ip4DecrementTtl(rte_ipv4_hdr* ip) {
-  uint16_t old_word;
-  memcpy(&old_word, &ip->time_to_live, sizeof(old_word));
-  uint16_t new_word = Be16(uint16_t(Be16(old_word) - 0x100));
-  memcpy(&ip->time_to_live, &new_word, sizeof(new_word));
-  ip->hdr_checksum = ChecksumUpdate16(ip->hdr_checksum, old_word, new_word);
+  ip->time_to_live--;
+  uint32_t d = uint32_t{ip->hdr_checksum} - Be16(0xfeff);  // a borrow sets bit 31
+  ip->hdr_checksum = uint16_t(d - (d >> 31));
+}
+
+// One's complement sum of a 64-bit accumulator folded to 16 bits. Adding a value rotated by half
+// its width leaves in the high half the sum of both halves with the carry wrapped around, which
+// is the end-around carry the Internet checksum wants, without a second fold.
+inline uint16_t ChecksumFold64(uint64_t s) {
+  uint64_t t = s + ((s >> 32) | (s << 32));
+  uint32_t x = uint32_t(t >> 32);
+  uint32_t y = x + ((x >> 16) | (x << 16));
+  return uint16_t(y >> 16);
+}
+
+// a +' b on 64-bit words: the carry out of bit 63 comes back in at bit 0 (add, then adc 0).
+inline uint64_t OnesAdd64(uint64_t a, uint64_t b) {
+  uint64_t s;
+  bool carry = __builtin_add_overflow(a, b, &s);
+  return s + carry;
 }
 
 // True when the header (including options) sums to 0xffff, i.e. its checksum is right. The
-// option-less header, nearly every packet, is summed from three loads without a loop (one's
-// complement sums fold: 32-bit halves add up to the same 16-bit result as 16-bit words).
+// option-less header, nearly every packet, is summed from three loads with two add-with-carry
+// steps and one fold, no loop.
 inline bool Ip4ChecksumOk(const rte_ipv4_hdr* ip, uint32_t hdr_len) {
   if (likely(hdr_len == sizeof(rte_ipv4_hdr))) {
     const auto* p = reinterpret_cast<const uint8_t*>(ip);
@@ -52,12 +71,7 @@ inline bool Ip4ChecksumOk(const rte_ipv4_hdr* ip, uint32_t hdr_len) {
     memcpy(&a, p, sizeof(a));
     memcpy(&b, p + 8, sizeof(b));
     memcpy(&c, p + 16, sizeof(c));
-    uint64_t sum = (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) + c;
-    sum = (sum & 0xffffffff) + (sum >> 32);
-    sum = (sum & 0xffffffff) + (sum >> 32);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return sum == 0xffff;
+    return ChecksumFold64(OnesAdd64(OnesAdd64(a, b), c)) == 0xffff;
   }
   return rte_raw_cksum(ip, hdr_len) == 0xffff;
 }

@@ -30,24 +30,31 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     in->mac_word = v.mac_word;
     in->up = vif == port || Effective(v.up, g.up);
     in->impair = Effective(v.impair, g.impair);
+    in->open = in->up && in->impair == 0;
   }
   // Ports run promiscuous (vdevs cannot always filter by MAC), so the filter is ours: one 8-byte
-  // load (the frame has at least 14) and a masked compare.
-  bool group = rte_is_multicast_ether_addr(&eth->dst_addr);
+  // load (the frame has at least 14) and a masked compare. A frame to our MAC is never a group
+  // one, so that bit is looked at only when the compare fails.
+  bool group = false;
   uint64_t dst;
   memcpy(&dst, eth, sizeof(dst));
-  if (!group && unlikely((dst & kMacMask) != in->mac_word)) {
-    Drop(m, DropReason::kL2OtherHost);
-    return nullptr;
+  if (unlikely((dst & kMacMask) != in->mac_word)) {
+    group = rte_is_multicast_ether_addr(&eth->dst_addr);
+    if (!group) {
+      Drop(m, DropReason::kL2OtherHost);
+      return nullptr;
+    }
   }
-  if (unlikely(!in->up)) {
-    Drop(m, DropReason::kVifDown);
-    return nullptr;
-  }
-  if (uint32_t imp = in->impair; unlikely(imp != 0) && Impaired(imp)) {
-    CountImpaired(vif);
-    rte_pktmbuf_free(m);
-    return nullptr;
+  if (unlikely(!in->open)) {
+    if (!in->up) {
+      Drop(m, DropReason::kVifDown);
+      return nullptr;
+    }
+    if (Impaired(in->impair)) {
+      CountImpaired(vif);
+      rte_pktmbuf_free(m);
+      return nullptr;
+    }
   }
   Count(rx, vif, rte_pktmbuf_pkt_len(m), true);
   if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {

@@ -117,7 +117,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     ms[k] = pkts[i];
     ips[k] = ip;
     dst[k] = Be32(ip->dst_addr);
-    broadcast |= uint32_t{group} << k;
+    if (unlikely(group)) broadcast |= 1u << k;
     ++k;
   }
   Flush(&rx, true);
@@ -133,61 +133,51 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   bool one_port = true;
   Tally tx;
   Egress egress;
+  NexthopRun run;
   for (uint32_t j = 0; j < k; ++j) {
     rte_mbuf* m = ms[j];
     rte_ipv4_hdr* ip = ips[j];
     uint32_t idx = nh[j];
-    bool group = (broadcast >> j) & 1;
-    if (likely(idx != Fib::kNoRoute && !group)) {
-      const Nexthop& h = fib_->nexthop(idx);
-      uint64_t l2 = h.l2.load(std::memory_order_acquire);
-      const VifView& out = vifs_->vif(h.vif);
-      uint32_t out_mtu = EgressMtu(&egress, h.vif);
-      uint16_t len = Be16(ip->total_length);
-      if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->time_to_live > 1 &&
-                 len <= out_mtu)) {
-        Ip4DecrementTtl(ip);
-        if (unlikely(!used_[idx])) used_[idx] = 1;
-        WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), l2, out);
-        if (out.tag_bytes != 0) PushTags(m, out);
-        Count(&tx, h.vif, rte_pktmbuf_pkt_len(m), false);
-        fwd[forwarded] = m;
-        out_port[forwarded] = out.port;
-        one_port &= out.port == out_port[0];
-        ++forwarded;
-        continue;
-      }
+    // A link-layer broadcast is rare: one predictable test of the burst's mask in the usual case.
+    bool group = unlikely(broadcast != 0) && ((broadcast >> j) & 1);
+    if (unlikely(idx != run.index)) StartRun(&run, idx, &egress);
+    if (likely(run.fast && !group && ip->time_to_live > 1 &&
+               Be16(ip->total_length) <= run.mtu)) {
+      Ip4DecrementTtl(ip);
+      WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), run.l2, *run.out);
+      if (run.out->tag_bytes != 0) PushTags(m, *run.out);
+      Count(&tx, run.vif, rte_pktmbuf_pkt_len(m), false);
+      fwd[forwarded] = m;
+      out_port[forwarded] = run.out->port;
+      one_port &= run.out->port == out_port[0];
+      ++forwarded;
+      continue;
     }
     Ip4Route(m, ip, idx, group);
   }
   const uint32_t forwarded4 = forwarded;
   // IPv6 the same way: the checks Ip6Forward makes, in the order it makes them, with a
   // link-local source (first byte 0xfe; the exact test is Ip6Forward's) left to it.
+  NexthopRun run6;
   for (uint32_t j = 0; j < k6; ++j) {
     rte_mbuf* m = ms6[j];
     rte_ipv6_hdr* ip = ips6[j];
     uint32_t idx = nh6[j];
-    if (likely(idx != Fib6::kNoRoute)) {
-      const Nexthop& h = fib_->nexthop(idx);
-      uint64_t l2 = h.l2.load(std::memory_order_acquire);
-      const VifView& out = vifs_->vif(h.vif);
-      uint32_t out_mtu = EgressMtu(&egress, h.vif);
-      uint32_t len = sizeof(rte_ipv6_hdr) + Be16(ip->payload_len);
-      if (likely(h.kind == NhKind::kNeighbour && (l2 & kL2Resolved) && ip->hop_limits > 1 &&
-                 len <= out_mtu && reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
-        ip->hop_limits--;
-        if (unlikely(!used_[idx])) used_[idx] = 1;
-        auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-        WriteEthernet(eth, l2, out);
-        eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-        if (out.tag_bytes != 0) PushTags(m, out);
-        Count(&tx, h.vif, rte_pktmbuf_pkt_len(m), false);
-        fwd[forwarded] = m;
-        out_port[forwarded] = out.port;
-        one_port &= out.port == out_port[0];
-        ++forwarded;
-        continue;
-      }
+    if (unlikely(idx != run6.index)) StartRun(&run6, idx, &egress);
+    if (likely(run6.fast && ip->hop_limits > 1 &&
+               sizeof(rte_ipv6_hdr) + Be16(ip->payload_len) <= run6.mtu &&
+               reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
+      ip->hop_limits--;
+      auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+      WriteEthernet(eth, run6.l2, *run6.out);
+      eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+      if (run6.out->tag_bytes != 0) PushTags(m, *run6.out);
+      Count(&tx, run6.vif, rte_pktmbuf_pkt_len(m), false);
+      fwd[forwarded] = m;
+      out_port[forwarded] = run6.out->port;
+      one_port &= run6.out->port == out_port[0];
+      ++forwarded;
+      continue;
     }
     Ip6Route(m, ip, idx);
   }

@@ -121,6 +121,7 @@ class Worker {
   // one's store.
   // The group is tallied apart from the vif: over a burst spread across a group's members the
   // vif changes every packet but the group does not, and its counters are then added to once.
+  // Per packet only the vif's two sums move; they join the group's when the vif changes.
   struct Tally {
     uint32_t vif = kNoCachedVif;
     uint32_t packets = 0;
@@ -130,25 +131,26 @@ class Worker {
     uint64_t group_bytes = 0;
   };
   void Count(Tally* t, uint32_t vif, uint32_t bytes, bool rx) {
-    if (unlikely(vif != t->vif)) {
-      FlushVif(t, rx);
-      t->vif = vif;
-      uint32_t group = vifs_->vif(vif).group.load(std::memory_order_relaxed);
-      if (unlikely(group != t->group)) {
-        FlushGroup(t, rx);
-        t->group = group;
-      }
-    }
+    if (unlikely(vif != t->vif)) SwitchVif(t, vif, rx);
     t->packets++;
     t->bytes += bytes;
-    t->group_packets++;
-    t->group_bytes += bytes;
+  }
+  void SwitchVif(Tally* t, uint32_t vif, bool rx) {
+    FlushVif(t, rx);
+    t->vif = vif;
+    uint32_t group = vifs_->vif(vif).group.load(std::memory_order_relaxed);
+    if (unlikely(group != t->group)) {
+      FlushGroup(t, rx);
+      t->group = group;
+    }
   }
   void FlushVif(Tally* t, bool rx) {
     if (t->packets == 0) return;
     VifCounters& vc = vif_counters_[t->vif];
     (rx ? vc.rx_packets : vc.tx_packets) += t->packets;
     (rx ? vc.rx_bytes : vc.tx_bytes) += t->bytes;
+    t->group_packets += t->packets;
+    t->group_bytes += t->bytes;
     t->packets = 0;
     t->bytes = 0;
   }
@@ -171,6 +173,7 @@ class Worker {
     uint64_t mac_word = 0;
     bool up = false;
     uint32_t impair = 0;
+    bool open = false;  // up and not impaired: one test per packet in the usual case
   };
   // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted, dropped, or
   // is IPv6: then `*ip6` is set to its header (the caller's to check, left alone otherwise).
@@ -193,6 +196,32 @@ class Worker {
       e->mtu = can_send ? Effective(out.mtu, og.mtu) : 0;
     }
     return e->mtu;
+  }
+  // The next hop of the packet before, and what it allows: the packets of a burst mostly share
+  // one, so its entry, L2 word and egress vif are read once per run of equal next hops, not
+  // once per packet. A change control makes is seen from the next burst.
+  struct NexthopRun {
+    uint32_t index = kNoCachedNexthop;
+    bool fast = false;  // a resolved neighbour: the fast path applies
+    uint32_t vif = 0;
+    uint32_t mtu = 0;   // EgressMtu: 0 when the vif may not send
+    uint64_t l2 = 0;
+    const VifView* out = nullptr;
+  };
+  static constexpr uint32_t kNoCachedNexthop = ~uint32_t{0} - 1;  // neither an index nor kNoRoute
+  void StartRun(NexthopRun* r, uint32_t index, Egress* egress) {
+    r->index = index;
+    r->fast = false;
+    if (index == Fib::kNoRoute) return;  // Fib6::kNoRoute is the same value
+    const Nexthop& h = fib_->nexthop(index);
+    r->l2 = h.l2.load(std::memory_order_acquire);
+    r->fast = h.kind == NhKind::kNeighbour && (r->l2 & kL2Resolved);
+    if (!r->fast) return;
+    r->vif = h.vif;
+    r->out = &vifs_->vif(h.vif);
+    r->mtu = EgressMtu(egress, h.vif);
+    // Marked when a run starts, not per packet: control ages neighbours by this flag.
+    if (unlikely(!used_[index])) used_[index] = 1;
   }
   // A tagged frame: drops it when its tags named no vif, or takes them out. Returns kNoVif when
   // dropped.
