@@ -109,10 +109,8 @@ class Fib {
     *nexthop = lpm_->Lookup(dst);
     return *nexthop != kNoRoute;
   }
-  // Workers: `n` host-order addresses at once; misses come back as kNoRoute.
-  void LookupBulk(const uint32_t* dst, uint32_t* nexthops, uint32_t n) const {
-    lpm_->LookupBulk(dst, nexthops, n);
-  }
+  // Workers: one burst's view of the routes (Lpm4::Reader); misses come back as kNoRoute.
+  Lpm4::Reader reader() const { return lpm_->reader(); }
 
   Nexthop& nexthop(uint32_t i) { return nexthops_[i]; }
   const Nexthop& nexthop(uint32_t i) const { return nexthops_[i]; }

@@ -83,13 +83,13 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     }
   }
 
-  // Three passes: parse and validate, look every destination up at once (per family), then act
-  // per packet. The middle pass is why: route table loads of different packets overlap rather
-  // than each packet waiting on its own chain of misses.
+  // Two passes over IPv4: parse and validate, prefetching each destination's route entry, then
+  // look up and act per packet. The split is why: the route table misses of the burst's packets
+  // overlap rather than each packet waiting on its own. IPv6 looks its destinations up at once
+  // between the passes, for the same reason.
+  const Lpm4::Reader routes = fib_->reader();
   rte_mbuf* ms[kBurst];
   rte_ipv4_hdr* ips[kBurst];
-  uint32_t dst[kBurst];
-  uint32_t nh[kBurst];
   uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
   uint32_t k = 0;
   rte_mbuf* ms6[kBurst];
@@ -116,12 +116,11 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     if (!Ip4Input(pkts[i], ip)) continue;
     ms[k] = pkts[i];
     ips[k] = ip;
-    dst[k] = Be32(ip->dst_addr);
+    routes.Prefetch(Be32(ip->dst_addr));
     if (unlikely(group)) broadcast |= 1u << k;
     ++k;
   }
   Flush(&rx, true);
-  if (k != 0) fib_->LookupBulk(dst, nh, k);
   if (k6 != 0) fib6_->LookupBulk(dst6, nh6, k6);
 
   // The common case, forwarded to a resolved neighbour within the egress MTU, is done right here
@@ -130,26 +129,35 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   rte_mbuf* fwd[kBurst];  // forwarded on the fast path, in order
   uint16_t out_port[kBurst];
   uint32_t forwarded = 0;
+  // Whether the burst leaves by one port, settled when a run starts rather than per packet.
   bool one_port = true;
+  int32_t first_port = -1;
+  auto note_port = [&](const NexthopRun& r) {
+    if (!r.fast) return;
+    if (first_port < 0) first_port = r.port;
+    one_port &= r.port == first_port;
+  };
   Tally tx;
   Egress egress;
   NexthopRun run;
   for (uint32_t j = 0; j < k; ++j) {
     rte_mbuf* m = ms[j];
     rte_ipv4_hdr* ip = ips[j];
-    uint32_t idx = nh[j];
+    uint32_t idx = routes.Lookup(Be32(ip->dst_addr));
     // A link-layer broadcast is rare: one predictable test of the burst's mask in the usual case.
     bool group = unlikely(broadcast != 0) && ((broadcast >> j) & 1);
-    if (unlikely(idx != run.index)) StartRun(&run, idx, &egress);
+    if (unlikely(idx != run.index)) {
+      StartRun(&run, idx, &egress);
+      note_port(run);
+    }
     if (likely(run.fast && !group && ip->time_to_live > 1 &&
                Be16(ip->total_length) <= run.mtu)) {
       Ip4DecrementTtl(ip);
-      WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), run.l2, *run.out);
-      if (run.out->tag_bytes != 0) PushTags(m, *run.out);
+      WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), run.l2, run.src_word);
+      if (unlikely(run.tagged)) PushTags(m, *run.out);
       Count(&tx, run.vif, rte_pktmbuf_pkt_len(m), false);
       fwd[forwarded] = m;
-      out_port[forwarded] = run.out->port;
-      one_port &= run.out->port == out_port[0];
+      out_port[forwarded] = run.port;
       ++forwarded;
       continue;
     }
@@ -163,19 +171,21 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* m = ms6[j];
     rte_ipv6_hdr* ip = ips6[j];
     uint32_t idx = nh6[j];
-    if (unlikely(idx != run6.index)) StartRun(&run6, idx, &egress);
+    if (unlikely(idx != run6.index)) {
+      StartRun(&run6, idx, &egress);
+      note_port(run6);
+    }
     if (likely(run6.fast && ip->hop_limits > 1 &&
                sizeof(rte_ipv6_hdr) + Be16(ip->payload_len) <= run6.mtu &&
                reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
       ip->hop_limits--;
       auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-      WriteEthernet(eth, run6.l2, *run6.out);
+      WriteEthernet(eth, run6.l2, run6.src_word);
       eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-      if (run6.out->tag_bytes != 0) PushTags(m, *run6.out);
+      if (unlikely(run6.tagged)) PushTags(m, *run6.out);
       Count(&tx, run6.vif, rte_pktmbuf_pkt_len(m), false);
       fwd[forwarded] = m;
-      out_port[forwarded] = run6.out->port;
-      one_port &= run6.out->port == out_port[0];
+      out_port[forwarded] = run6.port;
       ++forwarded;
       continue;
     }

@@ -50,10 +50,13 @@ struct WorkerSetup {
 
 // Two overlapping 8-byte stores: destination (its last two bytes are overwritten next), then
 // source MAC and EtherType together.
-inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const VifView& out) {
+inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, uint64_t src_word) {
   auto* h = reinterpret_cast<uint8_t*>(eth);
   memcpy(h, &l2, sizeof(l2));
-  memcpy(h + RTE_ETHER_ADDR_LEN, &out.src_word, sizeof(out.src_word));
+  memcpy(h + RTE_ETHER_ADDR_LEN, &src_word, sizeof(src_word));
+}
+inline void WriteEthernet(rte_ether_hdr* eth, uint64_t l2, const VifView& out) {
+  WriteEthernet(eth, l2, out.src_word);
 }
 
 // Inside the router every frame has a plain 14-byte Ethernet header; a sub-interface's tags are
@@ -207,6 +210,11 @@ class Worker {
     uint32_t mtu = 0;   // EgressMtu: 0 when the vif may not send
     uint64_t l2 = 0;
     const VifView* out = nullptr;
+    // Copied from *out: packet stores may alias the view, so fields read through the pointer
+    // would be loaded again for every packet.
+    uint64_t src_word = 0;
+    uint16_t port = 0;
+    bool tagged = false;
   };
   static constexpr uint32_t kNoCachedNexthop = ~uint32_t{0} - 1;  // neither an index nor kNoRoute
   void StartRun(NexthopRun* r, uint32_t index, Egress* egress) {
@@ -219,6 +227,9 @@ class Worker {
     if (!r->fast) return;
     r->vif = h.vif;
     r->out = &vifs_->vif(h.vif);
+    r->src_word = r->out->src_word;
+    r->port = r->out->port;
+    r->tagged = r->out->tag_bytes != 0;
     r->mtu = EgressMtu(egress, h.vif);
     // Marked when a run starts, not per packet: control ages neighbours by this flag.
     if (unlikely(!used_[index])) used_[index] = 1;
