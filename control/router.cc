@@ -47,6 +47,14 @@ uint64_t TemplateGroups6(const config::Config& cfg) {
   return groups;
 }
 
+// InQ entries control pushed become visible to the workers when published (dataplane/xq_ring.h):
+// control publishes at the end of ServeDataplane, before its loop waits in Poll, and before it
+// waits on a worker. Control is the only producer of every InQ, and, once the workers have
+// stopped, of every OutQ.
+void PublishAll(std::vector<std::unique_ptr<dataplane::XqRing>>& rings) {
+  for (auto& q : rings) q->Publish();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Router>> Router::Create(const config::Config& cfg,
@@ -480,6 +488,9 @@ uint32_t Router::ServeDataplane() {
     next_timer_ms_ = now + 100;
   }
   ra_->OnTimer(now);
+  // Here, not only in Run's loop: ParseConfigFile serves the dataplane through this alone while a
+  // reload parses, which takes seconds, and ARP replies must not wait for it.
+  PublishAll(inqs_);
   return work;
 }
 
@@ -535,6 +546,10 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
     size_t nwake = 0;
     if (knet_ != nullptr && knet_->attached()) wake[nwake++] = knet_->fd();
     if (mirror_ != nullptr) wake[nwake++] = mirror_->fd();
+    // What this pass sent the workers after ServeDataplane (a reload's router advertisements)
+    // goes out before the wait; what commands send in Poll, at the next pass, which does not wait
+    // first. With nothing held, one branch per InQ.
+    PublishAll(inqs_);
     socket_->Poll(work != 0 ? 0 : 1,
                   [this](const std::vector<std::string>& args) { return Execute(args); },
                   std::span<const int>(wake.data(), nwake));
@@ -544,6 +559,7 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
   // using the router now rather than when its lifetime runs out; the workers send it.
   if (ra_->size() != 0) {
     ra_->StopAll();
+    PublishAll(inqs_);  // the wait below is for the worker to take them
     for (uint64_t deadline = NowMs() + 100; inqs_[0]->Depth() != 0 && NowMs() < deadline;) {
       rte_delay_us_sleep(100);
     }
@@ -552,6 +568,11 @@ absl::Status Router::Run(const std::atomic<bool>& stop, std::atomic<bool>* reloa
   workers_stop_.store(true);
   rte_eal_mp_wait_lcore();
   workers_running_ = false;
+  // The workers are gone (rte_eal_mp_wait_lcore ordered their last writes before this), so
+  // control may publish in their place whatever they pushed after their last Publish, and the
+  // rings' own held entries too: nothing held in a ring would be freed below.
+  PublishAll(outqs_);
+  PublishAll(inqs_);
   for (auto& q : outqs_) {
     XqAction a;
     uint32_t p;

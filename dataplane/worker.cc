@@ -51,6 +51,8 @@ int Worker::Run() {
       ProcessBurst(port, pkts, n);
     }
     FlushTx(table);
+    // This iteration's punts reach control as one batch (XqRing: a batch's first slot last).
+    setup_.outq->Publish();
     if (work != 0) {
       counters_.busy_polls++;
       counters_.busy_cycles += rte_rdtsc() - start;
@@ -60,6 +62,7 @@ int Worker::Run() {
     rte_rcu_qsbr_quiescent(setup_.rcu, setup_.index);
   }
   FlushTx();
+  setup_.outq->Publish();
   rte_rcu_qsbr_thread_offline(setup_.rcu, setup_.index);
   rte_rcu_qsbr_thread_unregister(setup_.rcu, setup_.index);
   return 0;

@@ -458,7 +458,12 @@ uint32_t Testbed::DrainOutq() {
 void Testbed::Settle() {
   for (int round = 0;; ++round) {
     if (round == kMaxRounds) Fail("control and worker keep handing packets to each other");
+    // Each side publishes what it pushed once per pass, as Worker::Run and Router::Run do once
+    // per loop (dataplane/xq_ring.h): the worker's punts before control drains them, control's
+    // replies and held packets before the worker drains them.
+    outq_->Publish();
     uint32_t work = DrainOutq();
+    inq_->Publish();
     work += worker_->DrainInq();
     worker_->FlushTx();
     if (work == 0) return;
