@@ -132,16 +132,25 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   rte_mbuf* fwd[kBurst];  // forwarded on the fast path, in order
   uint16_t out_port[kBurst];
   uint32_t forwarded = 0;
+  Tally tx;
+  Egress egress;
   // Whether the burst leaves by one port, settled when a run starts rather than per packet.
   bool one_port = true;
   int32_t first_port = -1;
-  auto note_port = [&](const NexthopRun& r) {
-    if (!r.fast) return;
-    if (first_port < 0) first_port = r.port;
-    one_port &= r.port == first_port;
+  auto start_run = [&](NexthopRun* r, uint32_t idx) {
+    StartRun(r, idx, &egress);
+    if (!r->fast) return;
+    if (first_port < 0) first_port = r->port;
+    one_port &= r->port == first_port;
   };
-  Tally tx;
-  Egress egress;
+  // A fast-path packet with its new Ethernet header: tags, the tally, and the block to send.
+  auto take = [&](rte_mbuf* m, const NexthopRun& r) {
+    if (unlikely(r.tagged)) PushTags(m, *r.out);
+    Count(&tx, r.vif, rte_pktmbuf_pkt_len(m), false);
+    fwd[forwarded] = m;
+    out_port[forwarded] = r.port;
+    ++forwarded;
+  };
   NexthopRun run;
   for (uint32_t j = 0; j < k; ++j) {
     rte_mbuf* m = ms[j];
@@ -149,19 +158,12 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     uint32_t idx = routes.Lookup(Be32(ip->dst_addr));
     // A link-layer broadcast is rare: one predictable test of the burst's mask in the usual case.
     bool group = unlikely(broadcast != 0) && ((broadcast >> j) & 1);
-    if (unlikely(idx != run.index)) {
-      StartRun(&run, idx, &egress);
-      note_port(run);
-    }
+    if (unlikely(idx != run.index)) start_run(&run, idx);
     if (likely(run.fast && !group && ip->time_to_live > 1 &&
                Be16(ip->total_length) <= run.mtu)) {
       Ip4DecrementTtl(ip);
       WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), run.l2, run.src_word);
-      if (unlikely(run.tagged)) PushTags(m, *run.out);
-      Count(&tx, run.vif, rte_pktmbuf_pkt_len(m), false);
-      fwd[forwarded] = m;
-      out_port[forwarded] = run.port;
-      ++forwarded;
+      take(m, run);
       continue;
     }
     Ip4Route(m, ip, idx, group);
@@ -174,10 +176,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* m = ms6[j];
     rte_ipv6_hdr* ip = ips6[j];
     uint32_t idx = nh6[j];
-    if (unlikely(idx != run6.index)) {
-      StartRun(&run6, idx, &egress);
-      note_port(run6);
-    }
+    if (unlikely(idx != run6.index)) start_run(&run6, idx);
     if (likely(run6.fast && ip->hop_limits > 1 &&
                sizeof(rte_ipv6_hdr) + Be16(ip->payload_len) <= run6.mtu &&
                reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
@@ -185,11 +184,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
       WriteEthernet(eth, run6.l2, run6.src_word);
       eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-      if (unlikely(run6.tagged)) PushTags(m, *run6.out);
-      Count(&tx, run6.vif, rte_pktmbuf_pkt_len(m), false);
-      fwd[forwarded] = m;
-      out_port[forwarded] = run6.port;
-      ++forwarded;
+      take(m, run6);
       continue;
     }
     Ip6Route(m, ip, idx);
