@@ -2,12 +2,13 @@
 // tags a sub-interface), checks it is for that vif, and dispatches by EtherType.
 #include <rte_ether.h>
 
+#include "dataplane/checksum.h"
 #include "dataplane/worker.h"
 
 namespace vr::dataplane {
 
 rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
-                               Tally* rx, IngressVif* in, rte_ipv6_hdr** ip6) {
+                               IngressVif* in, rte_ipv6_hdr** ip6) {
   m->port = port;  // PMDs set it too; tests and InQ re-injection may not
   SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
@@ -21,16 +22,15 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     if (vif == kNoVif) return nullptr;
     eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   }
-  if (unlikely(vif != in->vif)) {
+  if (unlikely(vif != in->rx.vif)) {
     // A port's own admin state was checked for the whole burst; its group's impairment, and a
     // sub-interface's state and impairment, apply here. Read once per vif per burst.
     const VifView& v = vifs_->vif(vif);
-    const GroupView& g = vifs_->group(v.group.load(std::memory_order_relaxed));
-    in->vif = vif;
+    uint32_t slot = v.group.load(std::memory_order_relaxed);
+    const GroupView& g = vifs_->group(slot);
+    SwitchVif(&in->rx, vif, slot, true);
     in->mac_word = v.mac_word;
-    in->up = vif == port || Effective(v.up, g.up);
-    in->impair = Effective(v.impair, g.impair);
-    in->open = in->up && in->impair == 0;
+    in->open = (vif == port || Effective(v.up, g.up)) && Effective(v.impair, g.impair) == 0;
   }
   // Ports run promiscuous (vdevs cannot always filter by MAC), so the filter is ours: one 8-byte
   // load (the frame has at least 14) and a masked compare. A frame to our MAC is never a group
@@ -46,17 +46,19 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
     }
   }
   if (unlikely(!in->open)) {
-    if (!in->up) {
+    const VifView& v = vifs_->vif(vif);
+    if (vif != port && !vifs_->Up(v)) {
       Drop(m, DropReason::kVifDown);
       return nullptr;
     }
-    if (Impaired(in->impair)) {
+    if (Impaired(vifs_->Impairment(v))) {
       CountImpaired(vif);
       rte_pktmbuf_free(m);
       return nullptr;
     }
   }
-  Count(rx, vif, rte_pktmbuf_pkt_len(m), true);
+  in->rx.packets++;
+  in->rx.bytes += rte_pktmbuf_pkt_len(m);
   if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
     *link_broadcast = group;
     return reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
@@ -79,40 +81,41 @@ rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* l
   return nullptr;
 }
 
-Worker::Classified Worker::ClassifyTagged(uint16_t port, const rte_mbuf* m) const {
+Worker::Classified Worker::ClassifyTagged(const PortClassifier& pc, const rte_mbuf* m) {
   uint16_t len = rte_pktmbuf_data_len(m);
   const auto* h = rte_pktmbuf_mtod(m, const uint8_t*);
-  auto be16 = [h](int at) {
+  // Tag words as they are on the wire: EtherTypes compare against constants in network order,
+  // and only the 12-bit ids are swapped (a builtin, which the compiler folds with the mask).
+  auto raw = [h](int at) {
     uint16_t v;
     memcpy(&v, h + at, sizeof(v));
-    return rte_be_to_cpu_16(v);
+    return v;
   };
-  uint16_t type = be16(12);
-  if (type == RTE_ETHER_TYPE_VLAN) {
+  auto id = [&raw](int at) { return uint16_t(Be16(raw(at)) & 0xfff); };
+  uint16_t type = raw(12);
+  if (type == RTE_BE16(RTE_ETHER_TYPE_QINQ)) {  // 802.1ad: an S-tag, then a C-tag
+    if (unlikely(len < sizeof(rte_ether_hdr) + 8)) return {kTruncatedTags, 8};
+    if (unlikely(raw(16) != RTE_BE16(RTE_ETHER_TYPE_VLAN))) return {kNoVif, 8};
+    return {pc.Lookup(true, id(14), id(18)), 8};
+  }
+  if (type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
     if (unlikely(len < sizeof(rte_ether_hdr) + 4)) return {kTruncatedTags, 4};
-    uint32_t vif = vifs_->Classify(port, false, be16(14) & 0xfff, 0);
+    uint32_t vif = pc.Lookup(false, id(14), 0);
     // Double 802.1Q tags are QinQ too: much gear sends 0x8100 outside, and af_packet puts back
     // the outer tag the kernel took out as 0x8100, whatever it was.
-    if (vif == kNoVif && len >= sizeof(rte_ether_hdr) + 8 && be16(16) == RTE_ETHER_TYPE_VLAN) {
-      return {vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff), 8};
+    if (vif == kNoVif && len >= sizeof(rte_ether_hdr) + 8 &&
+        raw(16) == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
+      return {pc.Lookup(true, id(14), id(18)), 8};
     }
     return {vif, 4};
   }
-  if (type == RTE_ETHER_TYPE_QINQ) {  // 802.1ad: an S-tag, then a C-tag
-    if (unlikely(len < sizeof(rte_ether_hdr) + 8)) return {kTruncatedTags, 8};
-    if (be16(16) != RTE_ETHER_TYPE_VLAN) return {kNoVif, 8};
-    return {vifs_->Classify(port, true, be16(14) & 0xfff, be16(18) & 0xfff), 8};
-  }
-  return {port, 0};
+  return {kNoVif, 0};  // not reached: ClassifyFrame sends only tagged frames here
 }
 
 uint32_t Worker::Untag(rte_mbuf* m, Classified c) {
-  if (unlikely(c.vif == kTruncatedTags)) {
-    Drop(m, DropReason::kEthTruncated);
-    return kNoVif;
-  }
-  if (unlikely(c.vif == kNoVif)) {
-    Drop(m, DropReason::kVlanUnknown);
+  // kNoVif is 0 and kTruncatedTags above every vif id: one compare for both.
+  if (unlikely(c.vif - 1 >= kTruncatedTags - 1)) {
+    Drop(m, c.vif == kNoVif ? DropReason::kVlanUnknown : DropReason::kEthTruncated);
     return kNoVif;
   }
   // From here the frame is untagged: the MACs move up against the inner EtherType. Both loads
@@ -125,7 +128,10 @@ uint32_t Worker::Untag(rte_mbuf* m, Classified c) {
   memcpy(&macs_hi, h + 8, sizeof(macs_hi));
   memcpy(h + c.tag_bytes, &macs_lo, sizeof(macs_lo));
   memcpy(h + c.tag_bytes + 8, &macs_hi, sizeof(macs_hi));
-  rte_pktmbuf_adj(m, c.tag_bytes);
+  // rte_pktmbuf_adj's length check is ClassifyTagged's, done already.
+  m->data_off += c.tag_bytes;
+  m->data_len -= c.tag_bytes;
+  m->pkt_len -= c.tag_bytes;
   SetPacketVif(m, c.vif);
   return c.vif;
 }

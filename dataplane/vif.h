@@ -98,6 +98,12 @@ static_assert(sizeof(VifView) == 64);
 struct PortClassifier {
   std::atomic<uint32_t> vlan[4096];
   std::atomic<std::atomic<uint32_t>*> qinq[4096];
+  // The vif frames with these tags belong to, or kNoVif. Two loads at most.
+  uint32_t Lookup(bool is_qinq, uint16_t outer, uint16_t inner) const {
+    if (!is_qinq) return vlan[outer].load(std::memory_order_acquire);
+    const std::atomic<uint32_t>* t = qinq[outer].load(std::memory_order_acquire);
+    return t == nullptr ? kNoVif : t[inner].load(std::memory_order_acquire);
+  }
   PortClassifier() {
     for (auto& v : vlan) v.store(kNoVif, std::memory_order_relaxed);
     for (auto& q : qinq) q.store(nullptr, std::memory_order_relaxed);
@@ -167,13 +173,11 @@ class VifTable {
   // Workers: nullptr when the port has no sub-interface.
   const PortClassifier* find_classifier(uint16_t port) const { return classifiers_[port].get(); }
 
-  // Workers: the vif frames with these tags belong to, or kNoVif.
+  // Control: the vif frames with these tags belong to, or kNoVif (workers hold the port's
+  // classifier for a burst and ask it directly).
   uint32_t Classify(uint16_t port, bool qinq, uint16_t outer, uint16_t inner) const {
     const PortClassifier* c = classifiers_[port].get();
-    if (c == nullptr) return kNoVif;
-    if (!qinq) return c->vlan[outer].load(std::memory_order_acquire);
-    const std::atomic<uint32_t>* t = c->qinq[outer].load(std::memory_order_acquire);
-    return t == nullptr ? kNoVif : t[inner].load(std::memory_order_acquire);
+    return c == nullptr ? kNoVif : c->Lookup(qinq, outer, inner);
   }
 
   // Effective attributes: the vif's own setting or its group's, whichever is newer.

@@ -77,10 +77,14 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   // A port without sub-interfaces skips the pass: its frames are all the port's, and a tagged
   // one is dropped as vlan_unknown by EthInput.
   Classified cls[kBurst];
-  const bool subinterfaces = vifs_->find_classifier(port) != nullptr;
+  const PortClassifier* pc = vifs_->find_classifier(port);
+  const bool subinterfaces = pc != nullptr;
   for (uint16_t i = 0; subinterfaces && i < n; ++i) {
-    cls[i] = ClassifyFrame(port, pkts[i]);
-    if (cls[i].tag_bytes != 0 && cls[i].vif != kNoVif && cls[i].vif != kTruncatedTags) {
+    cls[i] = ClassifyFrame(port, *pc, pkts[i]);
+    // A tagged frame's lines. For unknown tags (kNoVif, 0) and truncated ones (kTruncatedTags,
+    // one past the tables' last entry) the prefetch is of a line never used, which costs less
+    // than testing for them.
+    if (cls[i].tag_bytes != 0) {
       rte_prefetch0(&vifs_->vif(cls[i].vif));
       rte_prefetch0(&vif_counters_[cls[i].vif]);
     }
@@ -100,13 +104,12 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   uint8_t dst6[kBurst][16];
   uint32_t nh6[kBurst];
   uint32_t k6 = 0;
-  Tally rx;
   IngressVif in;
   for (uint16_t i = 0; i < n; ++i) {
     bool group = false;
     Classified c = subinterfaces ? cls[i] : Classified{port, 0};
     rte_ipv6_hdr* ip6 = nullptr;
-    rte_ipv4_hdr* ip = EthInput(port, pkts[i], c, &group, &rx, &in, &ip6);
+    rte_ipv4_hdr* ip = EthInput(port, pkts[i], c, &group, &in, &ip6);
     if (ip == nullptr) {
       if (ip6 != nullptr && Ip6Input(pkts[i], ip6)) {
         ms6[k6] = pkts[i];
@@ -123,7 +126,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     if (unlikely(group)) broadcast |= 1u << k;
     ++k;
   }
-  Flush(&rx, true);
+  Flush(&in.rx, true);
   if (k6 != 0) fib6_->LookupBulk(dst6, nh6, k6);
 
   // The common case, forwarded to a resolved neighbour within the egress MTU, is done right here

@@ -100,22 +100,23 @@ class Worker {
   // tag_bytes 0 for an untagged frame; kNoVif for unknown tags; kTruncatedTags when the frame
   // ends inside them.
   static constexpr uint32_t kTruncatedTags = 1u << 24;  // above every vif id
+  static_assert(kTruncatedTags == kMaxVifs, "one past the vif tables' end: prefetched, never read");
   struct Classified {
     uint32_t vif;
     uint16_t tag_bytes;
   };
   // Inline: every frame of a port with sub-interfaces passes here; an untagged one costs two
   // compares.
-  Classified ClassifyFrame(uint16_t port, const rte_mbuf* m) const {
+  static Classified ClassifyFrame(uint16_t port, const PortClassifier& pc, const rte_mbuf* m) {
     // A runt is EthInput's to drop.
     if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) return {port, 0};
     uint16_t type = rte_pktmbuf_mtod(m, const rte_ether_hdr*)->ether_type;
     if (likely(type != RTE_BE16(RTE_ETHER_TYPE_VLAN) && type != RTE_BE16(RTE_ETHER_TYPE_QINQ))) {
       return {port, 0};
     }
-    return ClassifyTagged(port, m);
+    return ClassifyTagged(pc, m);
   }
-  Classified ClassifyTagged(uint16_t port, const rte_mbuf* m) const;
+  static Classified ClassifyTagged(const PortClassifier& pc, const rte_mbuf* m);
 
   // No vif has this id (ids are below 2^24), unlike kNoVif, which is 0 and so also port 0's.
   static constexpr uint32_t kNoCachedVif = ~uint32_t{0};
@@ -139,9 +140,11 @@ class Worker {
     t->bytes += bytes;
   }
   void SwitchVif(Tally* t, uint32_t vif, bool rx) {
+    SwitchVif(t, vif, vifs_->vif(vif).group.load(std::memory_order_relaxed), rx);
+  }
+  void SwitchVif(Tally* t, uint32_t vif, uint32_t group, bool rx) {
     FlushVif(t, rx);
     t->vif = vif;
-    uint32_t group = vifs_->vif(vif).group.load(std::memory_order_relaxed);
     if (unlikely(group != t->group)) {
       FlushGroup(t, rx);
       t->group = group;
@@ -169,19 +172,19 @@ class Worker {
     FlushVif(t, rx);
     FlushGroup(t, rx);
   }
-  // What input checks of the vif a frame arrived on: its MAC, whether it takes frames, its
-  // impairment. Filled from the vif's and group's words once per vif per burst.
+  // What input checks of the vif a frame arrived on: its MAC and whether it takes frames,
+  // filled when the vif changes (for frames spread over sub-interfaces, every frame). Why a
+  // closed vif is closed, down or impaired, is worked out only for its frames.
+  // The received tally switches with it: `rx.vif` is the vif these fields are of.
   struct IngressVif {
-    uint32_t vif = kNoCachedVif;
+    Tally rx;
     uint64_t mac_word = 0;
-    bool up = false;
-    uint32_t impair = 0;
-    bool open = false;  // up and not impaired: one test per packet in the usual case
+    bool open = false;  // up and not impaired
   };
   // Returns the IPv4 header of a frame that goes on, or nullptr when it was punted, dropped, or
   // is IPv6: then `*ip6` is set to its header (the caller's to check, left alone otherwise).
   rte_ipv4_hdr* EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
-                         Tally* rx, IngressVif* in, rte_ipv6_hdr** ip6);
+                         IngressVif* in, rte_ipv6_hdr** ip6);
   // The egress vif's effective MTU and whether it may send at all (up, not impaired, its parent
   // up), read once per vif per burst rather than per packet: a burst usually leaves by one vif,
   // and a settings change is seen from the next burst, microseconds later.
