@@ -231,13 +231,13 @@ absl::StatusOr<std::string> Router::LinkCommand(const std::string& verb, const A
       // The vif's own counters, summed over workers (a port's: its untagged traffic).
       uint64_t c[6] = {};
       for (const auto& w : workers_) {
-        const dataplane::VifCounters& vc = w->vif_counters(id);
-        c[0] += dataplane::ReadCounter(vc.rx_packets);
-        c[1] += dataplane::ReadCounter(vc.rx_bytes);
-        c[2] += dataplane::ReadCounter(vc.tx_packets);
-        c[3] += dataplane::ReadCounter(vc.tx_bytes);
-        c[4] += dataplane::ReadCounter(vc.drops);
-        c[5] += dataplane::ReadCounter(vc.impaired);
+        const dataplane::VifCounters vc = w->vif_counters(id);
+        c[0] += vc.rx_packets;
+        c[1] += vc.rx_bytes;
+        c[2] += vc.tx_packets;
+        c[3] += vc.tx_bytes;
+        c[4] += vc.drops;
+        c[5] += vc.impaired;
       }
       j.Key("stats").BeginObject()
           .Field("rx_packets", c[0]).Field("rx_bytes", c[1])

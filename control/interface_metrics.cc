@@ -4,7 +4,6 @@
 
 namespace vr::control {
 
-using dataplane::ReadCounter;
 using dataplane::VifCounters;
 
 void InterfaceMetrics::Publish(std::shared_ptr<const Directory> directory) {
@@ -38,6 +37,15 @@ std::vector<prometheus::MetricFamily> InterfaceMetrics::Collect() const {
        "Packets the interface's impairment dropped (also in drop_packets_total)",
        &VifCounters::impaired},
   };
+  // Each worker's counters of a vif read once (one snapshot, all kinds), then laid out by
+  // series.
+  std::vector<VifCounters> sums(dir->entries.size());
+  for (size_t i = 0; i < dir->entries.size(); ++i) {
+    for (const dataplane::Worker* w : workers_) {
+      VifCounters c = w->vif_counters(dir->entries[i].vif);
+      for (const Series& s : kSeries) sums[i].*s.field += c.*s.field;
+    }
+  }
   std::vector<prometheus::MetricFamily> families;
   families.reserve(std::size(kSeries) + 2);
   for (const Series& s : kSeries) {
@@ -45,11 +53,9 @@ std::vector<prometheus::MetricFamily> InterfaceMetrics::Collect() const {
     f.metric.resize(dir->entries.size());
     for (size_t i = 0; i < dir->entries.size(); ++i) {
       const Entry& e = dir->entries[i];
-      uint64_t sum = 0;
-      for (const dataplane::Worker* w : workers_) sum += ReadCounter(w->vif_counters(e.vif).*s.field);
       prometheus::ClientMetric& m = f.metric[i];
       m.label = {{"interface", e.name}, {"group", e.group}};
-      m.counter.value = double(sum);
+      m.counter.value = double(sums[i].*s.field);
     }
     families.push_back(std::move(f));
   }

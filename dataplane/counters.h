@@ -70,7 +70,21 @@ struct alignas(64) CoreCounters {
   void Drop(DropReason r, uint64_t n = 1) { drops[size_t(r)] += n; }
 };
 
-// Per vif and per core, indexed by vif id; summed per vif and per group at read time.
+// A vif's counters on one core, by kind, each kind an array indexed by vif id (as VPP keeps
+// its combined counters): 16 bytes a vif, so the line a received frame's count lands on holds
+// four vifs' rather than one and a third, which is what frames spread over many sub-interfaces
+// pay in cache misses.
+struct PacketsBytes {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+struct VifDrops {
+  uint64_t drops = 0;     // received by or routed to this vif, then dropped (any reason)
+  uint64_t impaired = 0;  // of which dropped by impairment
+};
+
+// All of one vif's (or one group's) counters: how readers see them, summed over cores, and how
+// each core keeps its per-group ones.
 struct VifCounters {
   uint64_t rx_packets = 0;
   uint64_t rx_bytes = 0;

@@ -9,7 +9,6 @@ namespace vr::dataplane {
 
 rte_ipv4_hdr* Worker::EthInput(uint16_t port, rte_mbuf* m, Classified c, bool* link_broadcast,
                                IngressVif* in, rte_ipv6_hdr** ip6) {
-  m->port = port;  // PMDs set it too; tests and InQ re-injection may not
   SetPacketVif(m, port);
   if (unlikely(rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr))) {
     Drop(m, DropReason::kEthTruncated);

@@ -14,7 +14,9 @@ Worker::Worker(const WorkerSetup& setup)
       fib_(setup.fib),
       fib6_(setup.fib6),
       vifs_(setup.vifs),
-      vif_counters_(kMaxVifs),
+      vif_rx_(kMaxVifs),
+      vif_tx_(kMaxVifs),
+      vif_drops_(kMaxVifs),
       group_counters_(kMaxGroupSlots),
       rng_(kMaxImpairProfiles),
       icmp_bucket_(setup.icmp_rate, setup.icmp_burst),
@@ -86,7 +88,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     // than testing for them.
     if (cls[i].tag_bytes != 0) {
       rte_prefetch0(&vifs_->vif(cls[i].vif));
-      rte_prefetch0(&vif_counters_[cls[i].vif]);
+      rte_prefetch0(&vif_rx_[cls[i].vif]);
     }
   }
 
@@ -145,11 +147,14 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     if (!r->fast) return;
     if (first_port < 0) first_port = r->port;
     one_port &= r->port == first_port;
+    // Only a run's packets are taken, all to its vif: the tally switches here, not per packet.
+    if (r->vif != tx.vif) SwitchVif(&tx, r->vif, false);
   };
   // A fast-path packet with its new Ethernet header: tags, the tally, and the block to send.
   auto take = [&](rte_mbuf* m, const NexthopRun& r) {
     if (unlikely(r.tagged)) PushTags(m, *r.out);
-    Count(&tx, r.vif, rte_pktmbuf_pkt_len(m), false);
+    tx.packets++;
+    tx.bytes += rte_pktmbuf_pkt_len(m);
     fwd[forwarded] = m;
     out_port[forwarded] = r.port;
     ++forwarded;
@@ -264,10 +269,11 @@ void Worker::Send(uint32_t vif, rte_mbuf* m) {
     return;
   }
   if (out.tag_bytes != 0) PushTags(m, out);
-  for (VifCounters* c : {&vif_counters_[vif], &GroupCounters(vif)}) {
-    c->tx_packets++;
-    c->tx_bytes += rte_pktmbuf_pkt_len(m);
-  }
+  vif_tx_[vif].packets++;
+  vif_tx_[vif].bytes += rte_pktmbuf_pkt_len(m);
+  VifCounters& g = GroupCounters(vif);
+  g.tx_packets++;
+  g.tx_bytes += rte_pktmbuf_pkt_len(m);
   Transmit(out.port, m);
 }
 

@@ -86,7 +86,14 @@ class Worker {
   uint32_t DrainInq();
 
   const CoreCounters& counters() const { return counters_; }
-  const VifCounters& vif_counters(uint32_t vif) const { return vif_counters_[vif]; }
+  // A snapshot of this core's counters of one vif, read as another core may (ReadCounter).
+  VifCounters vif_counters(uint32_t vif) const {
+    const PacketsBytes& rx = vif_rx_[vif];
+    const PacketsBytes& tx = vif_tx_[vif];
+    const VifDrops& d = vif_drops_[vif];
+    return {ReadCounter(rx.packets), ReadCounter(rx.bytes), ReadCounter(tx.packets),
+            ReadCounter(tx.bytes),   ReadCounter(d.drops),  ReadCounter(d.impaired)};
+  }
   // By group slot (VifView::group): what the group's members did while they were its members.
   const VifCounters& group_counters(uint32_t slot) const { return group_counters_[slot]; }
   uint32_t index() const { return setup_.index; }
@@ -152,9 +159,9 @@ class Worker {
   }
   void FlushVif(Tally* t, bool rx) {
     if (t->packets == 0) return;
-    VifCounters& vc = vif_counters_[t->vif];
-    (rx ? vc.rx_packets : vc.tx_packets) += t->packets;
-    (rx ? vc.rx_bytes : vc.tx_bytes) += t->bytes;
+    PacketsBytes& c = (rx ? vif_rx_ : vif_tx_)[t->vif];
+    c.packets += t->packets;
+    c.bytes += t->bytes;
     t->group_packets += t->packets;
     t->group_bytes += t->bytes;
     t->packets = 0;
@@ -286,15 +293,16 @@ class Worker {
     return group_counters_[vifs_->vif(vif).group.load(std::memory_order_relaxed)];
   }
   void CountDrops(uint32_t vif, uint32_t n) {
-    vif_counters_[vif].drops += n;
+    vif_drops_[vif].drops += n;
     GroupCounters(vif).drops += n;
   }
   void CountImpaired(uint32_t vif) {
     counters_.Count(Event::kImpairmentDropped);
-    for (VifCounters* c : {&vif_counters_[vif], &GroupCounters(vif)}) {
-      c->impaired++;
-      c->drops++;
-    }
+    vif_drops_[vif].impaired++;
+    vif_drops_[vif].drops++;
+    VifCounters& g = GroupCounters(vif);
+    g.impaired++;
+    g.drops++;
   }
 
   struct TxBuffer {
@@ -308,7 +316,9 @@ class Worker {
   Fib6* fib6_;
   VifTable* vifs_;
   CoreCounters counters_;
-  LazyArray<VifCounters> vif_counters_;
+  LazyArray<PacketsBytes> vif_rx_;  // by vif
+  LazyArray<PacketsBytes> vif_tx_;
+  LazyArray<VifDrops> vif_drops_;
   LazyArray<VifCounters> group_counters_;  // by group slot
   struct Rng {
     uint64_t state = 0;
