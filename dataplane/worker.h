@@ -132,7 +132,9 @@ class Worker {
   // one's store.
   // The group is tallied apart from the vif: over a burst spread across a group's members the
   // vif changes every packet but the group does not, and its counters are then added to once.
-  // Per packet only the vif's two sums move; they join the group's when the vif changes.
+  // Per packet only the vif's two sums move; they join the group's when the vif changes. The
+  // owner switches the vif where it changes anyway (the ingress vif cache, a next-hop run), so
+  // no packet pays a separate compare for it.
   struct Tally {
     uint32_t vif = kNoCachedVif;
     uint32_t packets = 0;
@@ -141,11 +143,6 @@ class Worker {
     uint32_t group_packets = 0;
     uint64_t group_bytes = 0;
   };
-  void Count(Tally* t, uint32_t vif, uint32_t bytes, bool rx) {
-    if (unlikely(vif != t->vif)) SwitchVif(t, vif, rx);
-    t->packets++;
-    t->bytes += bytes;
-  }
   void SwitchVif(Tally* t, uint32_t vif, bool rx) {
     SwitchVif(t, vif, vifs_->vif(vif).group.load(std::memory_order_relaxed), rx);
   }
