@@ -99,7 +99,6 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
   const Lpm4::Reader routes = fib_->reader();
   rte_mbuf* ms[kBurst];
   rte_ipv4_hdr* ips[kBurst];
-  uint32_t broadcast = 0;  // bit j: packet j arrived as a link-layer broadcast
   uint32_t k = 0;
   rte_mbuf* ms6[kBurst];
   rte_ipv6_hdr* ips6[kBurst];
@@ -122,10 +121,15 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (!Ip4Input(pkts[i], ip)) continue;
+    // A link-layer broadcast is never forwarded (it is the router's or dropped): taken here, so
+    // the acting pass below has no per-packet test for it.
+    if (unlikely(group)) {
+      Ip4Route(pkts[i], ip, routes.Lookup(Be32(ip->dst_addr)), true);
+      continue;
+    }
     ms[k] = pkts[i];
     ips[k] = ip;
     routes.Prefetch(Be32(ip->dst_addr));
-    if (unlikely(group)) broadcast |= 1u << k;
     ++k;
   }
   Flush(&in.rx, true);
@@ -164,17 +168,15 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* m = ms[j];
     rte_ipv4_hdr* ip = ips[j];
     uint32_t idx = routes.Lookup(Be32(ip->dst_addr));
-    // A link-layer broadcast is rare: one predictable test of the burst's mask in the usual case.
-    bool group = unlikely(broadcast != 0) && ((broadcast >> j) & 1);
     if (unlikely(idx != run.index)) start_run(&run, idx);
-    if (likely(run.fast && !group && ip->time_to_live > 1 &&
-               Be16(ip->total_length) <= run.mtu)) {
+    // run.mtu is 0 unless the run is a fast one: the length test covers both.
+    if (likely(ip->time_to_live > 1 && Be16(ip->total_length) <= run.mtu)) {
       Ip4DecrementTtl(ip);
       WriteEthernet(rte_pktmbuf_mtod(m, rte_ether_hdr*), run.l2, run.src_word);
       take(m, run);
       continue;
     }
-    Ip4Route(m, ip, idx, group);
+    Ip4Route(m, ip, idx, false);
   }
   const uint32_t forwarded4 = forwarded;
   // IPv6 the same way: the checks Ip6Forward makes, in the order it makes them, with a
@@ -185,7 +187,7 @@ void Worker::ProcessBurst(uint16_t port, rte_mbuf** pkts, uint16_t n) {
     rte_ipv6_hdr* ip = ips6[j];
     uint32_t idx = nh6[j];
     if (unlikely(idx != run6.index)) start_run(&run6, idx);
-    if (likely(run6.fast && ip->hop_limits > 1 &&
+    if (likely(ip->hop_limits > 1 &&
                sizeof(rte_ipv6_hdr) + Be16(ip->payload_len) <= run6.mtu &&
                reinterpret_cast<const uint8_t*>(&ip->src_addr)[0] != 0xfe)) {
       ip->hop_limits--;

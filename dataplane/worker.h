@@ -22,7 +22,6 @@
 namespace vr::dataplane {
 
 constexpr uint16_t kBurst = 32;
-static_assert(kBurst <= 32, "ProcessBurst keeps one bit per packet in a uint32_t");
 
 struct WorkerSetup {
   uint32_t index = 0;          // 0-based worker number: its RX/TX queue id and RCU thread id
@@ -214,7 +213,9 @@ class Worker {
     uint32_t index = kNoCachedNexthop;
     bool fast = false;  // a resolved neighbour: the fast path applies
     uint32_t vif = 0;
-    uint32_t mtu = 0;   // EgressMtu: 0 when the vif may not send
+    // EgressMtu (0 when the vif may not send), and 0 when the run is not a fast one: no
+    // packet fits, so the acting loop's length test is the only per-packet one.
+    uint32_t mtu = 0;
     uint64_t l2 = 0;
     const VifView* out = nullptr;
     // Copied from *out: packet stores may alias the view, so fields read through the pointer
@@ -227,6 +228,7 @@ class Worker {
   void StartRun(NexthopRun* r, uint32_t index, Egress* egress) {
     r->index = index;
     r->fast = false;
+    r->mtu = 0;
     if (index == Fib::kNoRoute) return;  // Fib6::kNoRoute is the same value
     const Nexthop& h = fib_->nexthop(index);
     r->l2 = h.l2.load(std::memory_order_acquire);
